@@ -1,0 +1,1 @@
+"""Pure mathematics of the protocol: groups, ElGamal, zero-knowledge proofs, credentials."""

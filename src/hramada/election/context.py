@@ -1,0 +1,85 @@
+"""An election's checked setup: the parsed election, its group and key, trustees, credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hramada.crypto.group import Element, FixedBase, Group, GroupError
+from hramada.crypto.groups import get_group
+from hramada.election.credentials import parse_public_credentials
+from hramada.election.errors import Rejected
+from hramada.election.trustees import election_public_key
+from hramada.protocol.canonical import FormatError, decode, sha256_b64
+from hramada.protocol.model import Election
+from hramada.protocol.trustees import Trustee, decode_trustees
+
+MAX_TOTAL_WEIGHT = 10**11  # the discrete logarithm of a count must stay computable
+
+
+@dataclass
+class ElectionContext:
+    """Everything fixed at setup that the acceptance rules and the tally depend on."""
+
+    election_bytes: bytes
+    election: Election
+    group: Group
+    fingerprint: str
+    y: Element
+    trustees: list[Trustee]
+    credentials: dict[str, int]
+    y_table: FixedBase = field(repr=False)
+
+    @property
+    def uuid(self) -> str:
+        return self.election.uuid
+
+    @property
+    def weighted(self) -> bool:
+        return any(w != 1 for w in self.credentials.values())
+
+
+def check_questions(election: Election) -> None:
+    for i, q in enumerate(election.questions, 1):
+        if not q.homomorphic:
+            if q.type != "NonHomomorphic":
+                raise Rejected("election", f"question {i}: unsupported type {q.type!r}")
+            continue
+        if q.answers is None or q.min is None or q.max is None or q.question is None:
+            raise Rejected("election", f"question {i}: missing answers, min, max or question")
+        if not 0 <= q.min <= q.max <= len(q.answers) or not q.answers:
+            raise Rejected("election", f"question {i}: need 0 <= min <= max <= answers")
+
+
+def load_context(election_bytes: bytes, trustees_bytes: bytes, creds_bytes: bytes) -> ElectionContext:
+    """Parse and check a setup: known group, valid trustee keys and proofs, y = their product."""
+    try:
+        election = decode(election_bytes, Election, "election")
+    except FormatError as e:
+        raise Rejected("election", str(e)) from None
+    if election.version != 1:
+        raise Rejected("election", f"unsupported protocol version {election.version}")
+    try:
+        group = get_group(election.group)
+    except GroupError as e:
+        raise Rejected("election", str(e)) from None
+    check_questions(election)
+    try:
+        trustees = decode_trustees(trustees_bytes)
+        y = group.decode(election.public_key)
+    except (FormatError, GroupError) as e:
+        raise Rejected("election key", str(e)) from None
+    if election_public_key(group, trustees) != y:
+        raise Rejected("election key", "the election key is not the product of the trustee keys")
+    credentials = parse_public_credentials(group, creds_bytes)
+    if sum(credentials.values()) > MAX_TOTAL_WEIGHT:
+        raise Rejected("credentials", f"total weight exceeds {MAX_TOTAL_WEIGHT}")
+    return ElectionContext(
+        election_bytes=election_bytes,
+        election=election,
+        group=group,
+        fingerprint=sha256_b64(election_bytes),
+        y=y,
+        trustees=trustees,
+        credentials=credentials,
+        y_table=group.fixed_base(y),
+    )

@@ -1,0 +1,92 @@
+"""The credential authority's lists: private credentials for voters, public ones for the archive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hramada.crypto.credentials import derive_secret, generate_credential
+from hramada.crypto.group import Group, GroupError, decode_decimal
+from hramada.election.errors import Rejected
+from hramada.protocol.canonical import FormatError, decode, encode
+
+
+@dataclass(frozen=True)
+class Voter:
+    """One line of the voter list: `id[,weight]`; the id never reaches the archive."""
+
+    id: str
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class CredentialBatch:
+    private: dict[str, str]  # voter id -> private credential, handed to the voter only
+    public: bytes  # the archived public credential list
+
+
+def parse_voters(text: str) -> list[Voter]:
+    """Read `id` or `id,weight` lines (the Belenios `email,login,weight` form is accepted too)."""
+    voters: list[Voter] = []
+    seen: set[str] = set()
+    for n, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split(",")
+        weight = 1
+        if len(fields) > 1 and fields[-1].strip().isdigit():
+            weight = int(fields[-1])
+            fields = fields[:-1]
+        vid = fields[-1].strip() or fields[0].strip()
+        if weight <= 0:
+            raise ValueError(f"line {n}: weight must be positive")
+        if vid in seen:
+            raise ValueError(f"line {n}: voter {vid!r} listed twice")
+        seen.add(vid)
+        voters.append(Voter(vid, weight))
+    return voters
+
+
+def generate_credentials(group: Group, uuid: str, voters: list[Voter]) -> CredentialBatch:
+    """One fresh credential per voter; the public list is sorted so it reveals no voter order."""
+    weighted = any(v.weight != 1 for v in voters)
+    private: dict[str, str] = {}
+    public: list[tuple[int, str]] = []
+    for v in voters:
+        cred = generate_credential()
+        private[v.id] = cred
+        pub = group.g_pow(derive_secret(cred, uuid, group.q))
+        entry = group.encode(pub)
+        if weighted:
+            entry += f",{v.weight}"
+        public.append((group.element_key(pub), entry))
+    public.sort()
+    return CredentialBatch(private, encode([e for _, e in public]))
+
+
+def parse_public_credentials(group: Group, data: bytes) -> dict[str, int]:
+    """Map each public credential (as written) to its weight; every key is validated."""
+    try:
+        entries = decode(data, list[str], "public credentials")
+    except FormatError as e:
+        raise Rejected("credentials", str(e)) from None
+    out: dict[str, int] = {}
+    forms: set[int] = set()
+    for i, entry in enumerate(entries):
+        key, *rest = entry.split(",")
+        forms.add(len(rest))
+        if len(rest) > 1:
+            raise Rejected("credentials", f"entry {i} is not 'key' or 'key,weight'")
+        try:
+            group.decode(key)
+            weight = decode_decimal(rest[0], "weight") if rest else 1
+        except GroupError as e:
+            raise Rejected("credentials", f"entry {i}: {e}") from None
+        if weight <= 0:
+            raise Rejected("credentials", f"entry {i}: weight must be positive")
+        if key in out:
+            raise Rejected("credentials", f"public credential {key[:16]}... is listed twice")
+        out[key] = weight
+    if len(forms) > 1:
+        raise Rejected("credentials", "entries mix weighted and unweighted forms")
+    return out

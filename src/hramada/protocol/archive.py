@@ -1,0 +1,152 @@
+"""The `.bel` archive: an append-only V7 tar of hash-named JSON members forming a hash chain."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
+from hramada.protocol.model import ArchiveHeader, Event, EventType
+
+_BLOCK = 512
+
+
+def _tar_header(name: str, size: int, mtime: int) -> bytes:
+    """An old-style (V7) tar header as Belenios writes it: no ustar magic, mode 0644."""
+    fields = [
+        name.encode().ljust(100, b"\0"),
+        b"0000644\0",
+        b"0000000\0",
+        b"0000000\0",
+        b"%011o\0" % size,
+        b"%011o\0" % mtime,
+        b" " * 8,
+        b"0",
+    ]
+    header = bytearray(b"".join(fields).ljust(_BLOCK, b"\0"))
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
+def _member(name: str, data: bytes, mtime: int) -> bytes:
+    return _tar_header(name, len(data), mtime) + data + b"\0" * (-len(data) % _BLOCK)
+
+
+@dataclass
+class Archive:
+    """An archive's members in order; `data` maps hex hashes to the stored bytes."""
+
+    header: ArchiveHeader
+    timestamp: int
+    events: list[tuple[str, Event]] = field(default_factory=list)
+    data: dict[str, bytes] = field(default_factory=dict)
+
+    @property
+    def last_event(self) -> str | None:
+        return self.events[-1][0] if self.events else None
+
+    def payload(self, event: Event) -> bytes:
+        if event.payload is None or event.payload not in self.data:
+            raise FormatError(f"{event.type} event at height {event.height} has no payload member")
+        return self.data[event.payload]
+
+
+def _parse_members(raw: bytes) -> list[tuple[str, bytes]]:
+    members: list[tuple[str, bytes]] = []
+    pos = 0
+    while pos + _BLOCK <= len(raw):
+        header = raw[pos : pos + _BLOCK]
+        if header == bytes(_BLOCK):
+            break  # an end-of-archive block written by another tar tool
+        checksum = int(header[148:156].split(b"\0")[0].strip() or b"0", 8)
+        if checksum != sum(header[:148]) + 8 * 32 + sum(header[156:]):
+            raise FormatError(f"tar header checksum mismatch at byte {pos}")
+        name = header[:100].split(b"\0")[0].decode()
+        size = int(header[124:136].split(b"\0")[0].strip() or b"0", 8)
+        start = pos + _BLOCK
+        if start + size > len(raw):
+            raise FormatError(f"member {name} is truncated")
+        members.append((name, raw[start : start + size]))
+        pos = start + size + (-size % _BLOCK)
+    if pos < len(raw) and raw[pos:].strip(b"\0"):
+        raise FormatError("trailing bytes after the last tar member")
+    return members
+
+
+def read_archive(path: Path) -> Archive:
+    """Parse an archive and check that every member is named after the hash of its bytes."""
+    members = _parse_members(path.read_bytes())
+    if not members or members[0][0] != "BELENIOS":
+        raise FormatError("the first member is not the BELENIOS header")
+    header = decode(members[0][1], ArchiveHeader, "archive header")
+    if header.version != 1:
+        raise FormatError(f"unsupported archive version {header.version}")
+    try:
+        timestamp = int(header.timestamp)
+    except ValueError:
+        raise FormatError("archive timestamp is not an integer") from None
+    archive = Archive(header=header, timestamp=timestamp)
+    for name, data in members[1:]:
+        digest, _, suffix = name.partition(".")
+        if sha256_hex(data) != digest:
+            raise FormatError(f"member {name} does not hash to its name")
+        if suffix == "data.json":
+            archive.data[digest] = data
+        elif suffix == "event.json":
+            archive.events.append((digest, decode(data, Event, f"event {name}")))
+        else:
+            raise FormatError(f"unexpected member {name}")
+    return archive
+
+
+class ArchiveWriter:
+    """Appends data and events to an archive file, durably, keeping the chain consistent."""
+
+    def __init__(self, path: Path, archive: Archive) -> None:
+        self.path = path
+        self.archive = archive
+
+    @classmethod
+    def create(cls, path: Path, timestamp: int | None = None) -> ArchiveWriter:
+        ts = int(time.time()) if timestamp is None else timestamp
+        header = ArchiveHeader(version=1, timestamp=str(ts))
+        data = _member("BELENIOS", encode(header), ts)
+        with open(path, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        return cls(path, Archive(header=header, timestamp=ts))
+
+    @classmethod
+    def open(cls, path: Path) -> ArchiveWriter:
+        return cls(path, read_archive(path))
+
+    def append(self, event_type: EventType, records: list[bytes]) -> str:
+        """Store `records` as data members and append one event whose payload is the last one.
+
+        Returns the hex hash of the event. The whole append reaches the disk before returning.
+        """
+        archive = self.archive
+        last = archive.events[-1][1] if archive.events else None
+        payload = sha256_hex(records[-1]) if records else None
+        event = Event(
+            parent=archive.last_event,
+            height=0 if last is None else last.height + 1,
+            type=event_type,
+            payload=payload,
+        )
+        event_bytes = encode(event)
+        ts = archive.timestamp
+        chunk = b"".join(_member(f"{sha256_hex(r)}.data.json", r, ts) for r in records)
+        event_hash = sha256_hex(event_bytes)
+        chunk += _member(f"{event_hash}.event.json", event_bytes, ts)
+        with open(self.path, "ab") as f:
+            f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        for r in records:
+            archive.data[sha256_hex(r)] = r
+        archive.events.append((event_hash, event))
+        return event_hash
