@@ -1,0 +1,162 @@
+"""An election archive opened for its next step: setup, cast, close, tally, decrypt, publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hramada.election.ballot import AcceptedBallot, check_ballot
+from hramada.election.context import ElectionContext, load_context
+from hramada.election.decryption import (
+    Factors,
+    check_partial_decryption,
+    combine_factors,
+    compute_result,
+    encode_counts,
+    owners,
+)
+from hramada.election.errors import Rejected
+from hramada.election.tally import EncryptedTally, compute_tally, encode_tally, last_ballots
+from hramada.protocol.archive import ArchiveWriter
+from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
+from hramada.protocol.model import (
+    OwnedPartialDecryption,
+    PartialDecryption,
+    Result,
+    SetupData,
+    SizedEncryptedTally,
+    weight_from_json,
+)
+from hramada.election.tally import decode_tally
+
+PHASES = ("voting", "closed", "tallied", "done")
+
+
+class BallotBox:
+    """Enforces the phase order and every acceptance rule before anything is appended."""
+
+    def __init__(self, writer: ArchiveWriter, ctx: ElectionContext) -> None:
+        self.writer = writer
+        self.ctx = ctx
+        self.phase = "voting"
+        self.ballots: list[AcceptedBallot] = []
+        self.seen: set[str] = set()
+        self.tally: EncryptedTally | None = None
+        self.decryptions: dict[int, Factors] = {}
+
+    @classmethod
+    def create(
+        cls, path: Path, election: bytes, trustees: bytes, credentials: bytes
+    ) -> BallotBox:
+        """Check the setup and write a new archive ending with the Setup event."""
+        ctx = load_context(election, trustees, credentials)
+        writer = ArchiveWriter.create(path)
+        setup = SetupData(
+            election=sha256_hex(election),
+            trustees=sha256_hex(trustees),
+            credentials=sha256_hex(credentials),
+        )
+        writer.append("Setup", [election, trustees, credentials, encode(setup)])
+        return cls(writer, ctx)
+
+    @classmethod
+    def open(cls, path: Path) -> BallotBox:
+        """Re-open an archive this tool wrote, replaying its events through the same rules."""
+        writer = ArchiveWriter.open(path)
+        archive = writer.archive
+        events = [e for _, e in archive.events]
+        if not events or events[0].type != "Setup":
+            raise Rejected("phase", "the archive does not start with a Setup event")
+        setup = decode(archive.payload(events[0]), SetupData, "setup")
+        data = archive.data
+        box = cls(writer, load_context(data[setup.election], data[setup.trustees],
+                                       data[setup.credentials]))
+        for e in events[1:]:
+            payload = archive.payload(e) if e.payload else b""
+            if e.type == "Ballot":
+                box._accept(payload)
+            elif e.type == "EndBallots":
+                box._require("voting")
+                box.phase = "closed"
+            elif e.type == "EncryptedTally":
+                box._require("closed")
+                box.tally = box._tally_from(payload)
+                box.phase = "tallied"
+            elif e.type == "PartialDecryption":
+                owned = decode(payload, OwnedPartialDecryption, "owned partial decryption")
+                box._decryption(owned.owner, data[owned.payload])
+            elif e.type == "Result":
+                box._require("tallied")
+                box.phase = "done"
+            else:
+                raise Rejected("phase", f"{e.type} events are not supported here")
+        return box
+
+    def _require(self, phase: str) -> None:
+        if self.phase != phase:
+            raise Rejected("phase", f"the election is {self.phase}, not {phase}")
+
+    def _accept(self, data: bytes) -> AcceptedBallot:
+        self._require("voting")
+        ballot = check_ballot(self.ctx, data)
+        if ballot.hash in self.seen:
+            raise Rejected("replay", "this very ballot was already cast")
+        self.seen.add(ballot.hash)
+        self.ballots.append(ballot)
+        return ballot
+
+    def _tally_from(self, sized_bytes: bytes) -> EncryptedTally:
+        sized = decode(sized_bytes, SizedEncryptedTally, "sized encrypted tally")
+        cts = decode_tally(self.ctx.group, self.writer.archive.data[sized.encrypted_tally])
+        return EncryptedTally(cts, sized.num_tallied, weight_from_json(sized.total_weight))
+
+    def _decryption(self, owner: int, data: bytes) -> None:
+        self._require("tallied")
+        assert self.tally is not None
+        known = owners(self.ctx)
+        if owner not in known:
+            raise Rejected("partial decryption", f"there is no trustee number {owner}")
+        if owner in self.decryptions:
+            raise Rejected("partial decryption", f"trustee {owner} has already decrypted")
+        try:
+            pd = decode(data, PartialDecryption, "partial decryption")
+        except FormatError as e:
+            raise Rejected("partial decryption", str(e)) from None
+        factors = check_partial_decryption(self.ctx, self.tally.ciphertexts, known[owner], pd)
+        self.decryptions[owner] = factors
+
+    def cast(self, data: bytes) -> AcceptedBallot:
+        """Accept a ballot (a re-vote replaces the credential's earlier one) and append it."""
+        ballot = self._accept(data)
+        self.writer.append("Ballot", [data])
+        return ballot
+
+    def close(self) -> None:
+        self._require("voting")
+        self.writer.append("EndBallots", [])
+        self.phase = "closed"
+
+    def compute_tally(self) -> EncryptedTally:
+        """Tally the last ballot of each credential and append the EncryptedTally event."""
+        self._require("closed")
+        tally = compute_tally(self.ctx, last_ballots(self.ballots))
+        self.writer.append("EncryptedTally", list(encode_tally(self.ctx.group, tally)))
+        self.tally = tally
+        self.phase = "tallied"
+        return tally
+
+    def add_partial_decryption(self, owner: int, data: bytes) -> None:
+        """Accept a trustee's partial decryption only if every proof holds."""
+        self._decryption(owner, data)
+        owned = OwnedPartialDecryption(owner=owner, payload=sha256_hex(data))
+        self.writer.append("PartialDecryption", [data, encode(owned)])
+
+    def publish_result(self) -> list[list[int]]:
+        """Combine a quorum's factors, decrypt the counts and append the Result event."""
+        self._require("tallied")
+        assert self.tally is not None
+        cts = self.tally.ciphertexts
+        combined = combine_factors(self.ctx, cts, self.decryptions)
+        result = compute_result(self.ctx, cts, combined, self.tally.total_weight)
+        self.writer.append("Result", [encode(Result(result=encode_counts(result)))])
+        self.phase = "done"
+        return result
