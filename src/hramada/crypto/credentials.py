@@ -50,6 +50,8 @@ def derive_secret(credential: str, uuid: str, q: int) -> int:
         return int.from_bytes(derived, "big") % q
     if tuple(len(p) for p in parts) == _FULL:
         prefix = f"derive_credential|{uuid}"
-        hexes = "".join(hashlib.sha256(f"{prefix}|{i}|{credential}".encode()).hexdigest() for i in (0, 1))
+        hexes = "".join(
+            hashlib.sha256(f"{prefix}|{i}|{credential}".encode()).hexdigest() for i in (0, 1)
+        )
         return int(hexes, 16) % q
     raise CredentialError("not a valid credential (mistyped? check every character)")

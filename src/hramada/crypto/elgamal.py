@@ -51,8 +51,8 @@ def discrete_log(group: Group, target: Element, bound: int) -> int:
     giant = group.inv(x)  # g^-step
     y = target
     for i in range(step + 1):
-        j = baby.get(key(y))
-        if j is not None and i * step + j <= bound:
-            return i * step + j
+        hit = baby.get(key(y))
+        if hit is not None and i * step + hit <= bound:
+            return i * step + hit
         y = group.mul(y, giant)
     raise ValueError(f"no discrete logarithm in [0, {bound}]")

@@ -75,8 +75,12 @@ def _create_answer(ctx: ElectionContext, q: Question, m: list[int], zkp: str) ->
     rs = [group.random_scalar() for _ in m]
     cts = [encrypt(group, y, mi, r) for mi, r in zip(m, rs, strict=True)]
     individual = [
-        [wire_proof(p) for p in or_prove(group, y, _individual_pairs(group, c), mi, r,
-                                         _individual_prefix(group, zkp, c))]
+        [
+            wire_proof(p)
+            for p in or_prove(
+                group, y, _individual_pairs(group, c), mi, r, _individual_prefix(group, zkp, c)
+            )
+        ]
         for c, mi, r in zip(cts, m, rs, strict=True)
     ]
     s = f"{zkp}|{_choices_string(group, cts)}"
@@ -87,8 +91,7 @@ def _create_answer(ctx: ElectionContext, q: Question, m: list[int], zkp: str) ->
         c0, r0, m0 = cts[0], rs[0], m[0]
         total, r_total, m_total = product(group, cts[1:]), sum(rs[1:]) % q_, sum(m[1:])
         blank_pairs = [_shifted(group, c0, 0), _shifted(group, total, 0)]
-        blank_proof = or_prove(group, y, blank_pairs, m0, r_total if m0 else r0,
-                               f"bproof0|{s}|")
+        blank_proof = or_prove(group, y, blank_pairs, m0, r_total if m0 else r0, f"bproof0|{s}|")
         pairs = [_shifted(group, c0, 1), *_overall_pairs(group, total, q.min, q.max)]
         true = 0 if m0 else m_total - q.min + 1
         overall = or_prove(group, y, pairs, true, r0 if m0 else r_total, f"bproof1|{s}|")
@@ -136,26 +139,39 @@ def _proofs(group: Group, ps: list[model.Proof] | None) -> list[Proof]:
     return [read_proof(group, p) for p in ps or []]
 
 
-def _check_answer(ctx: ElectionContext, q: Question, a: Answer, zkp: str, i: int) -> list[Ciphertext]:
+def _check_answer(
+    ctx: ElectionContext, q: Question, a: Answer, zkp: str, i: int
+) -> list[Ciphertext]:
     group, y = ctx.group, ctx.y_table
     if not q.homomorphic:
         if not isinstance(a.choices, model.Ciphertext) or a.proof is None:
             raise Rejected("ballot format", f"question {i}: not a ranked-question answer")
         c = _decode_ct(group, a.choices)
-        prefix = (f"raweg|{zkp}|{group.encode(ctx.y)},{group.encode(c.alpha)},"
-                  f"{group.encode(c.beta)}|")
+        prefix = (
+            f"raweg|{zkp}|{group.encode(ctx.y)},{group.encode(c.alpha)},{group.encode(c.beta)}|"
+        )
         if not schnorr_verify(group, c.alpha, read_proof(group, a.proof), prefix):
             raise Rejected("answer proof", f"question {i}: invalid proof of knowledge")
         return [c]
-    if (not isinstance(a.choices, list) or a.proof is not None
-            or len(a.choices) != q.slots() or a.individual_proofs is None
-            or len(a.individual_proofs) != q.slots() or a.overall_proof is None
-            or (a.blank_proof is not None) != bool(q.blank)):
+    if (
+        not isinstance(a.choices, list)
+        or a.proof is not None
+        or len(a.choices) != q.slots()
+        or a.individual_proofs is None
+        or len(a.individual_proofs) != q.slots()
+        or a.overall_proof is None
+        or (a.blank_proof is not None) != bool(q.blank)
+    ):
         raise Rejected("ballot format", f"question {i}: answer does not fit the question")
     cts = [_decode_ct(group, c) for c in a.choices]
     for j, (c, ps) in enumerate(zip(cts, a.individual_proofs, strict=True)):
-        if not or_verify(group, y, _individual_pairs(group, c), _proofs(group, ps),
-                         _individual_prefix(group, zkp, c)):
+        if not or_verify(
+            group,
+            y,
+            _individual_pairs(group, c),
+            _proofs(group, ps),
+            _individual_prefix(group, zkp, c),
+        ):
             raise Rejected("individual proof", f"question {i}, choice {j}: not a proof of 0 or 1")
     s = f"{zkp}|{_choices_string(group, cts)}"
     assert q.min is not None and q.max is not None
@@ -199,8 +215,9 @@ def check_ballot(ctx: ElectionContext, data: bytes) -> AcceptedBallot:
     group = ctx.group
     try:
         cred = group.decode(ballot.credential)
-        if not schnorr_verify(group, cred, read_proof(group, signature.proof),
-                              f"sig|{signature.hash}|"):
+        if not schnorr_verify(
+            group, cred, read_proof(group, signature.proof), f"sig|{signature.hash}|"
+        ):
             raise Rejected("signature", "invalid signature by the credential")
         zkp = f"{ctx.fingerprint}|{ballot.credential}"
         cts = [

@@ -15,18 +15,23 @@ from hramada.election.decryption import (
     owners,
 )
 from hramada.election.errors import Rejected
-from hramada.election.tally import EncryptedTally, compute_tally, encode_tally, last_ballots
+from hramada.election.tally import (
+    EncryptedTally,
+    compute_tally,
+    decode_tally,
+    encode_tally,
+    last_ballots,
+)
 from hramada.protocol.archive import ArchiveWriter
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
 from hramada.protocol.model import (
-    OwnedPartialDecryption,
+    Owned,
     PartialDecryption,
     Result,
     SetupData,
     SizedEncryptedTally,
     weight_from_json,
 )
-from hramada.election.tally import decode_tally
 
 PHASES = ("voting", "closed", "tallied", "done")
 
@@ -44,9 +49,7 @@ class BallotBox:
         self.decryptions: dict[int, Factors] = {}
 
     @classmethod
-    def create(
-        cls, path: Path, election: bytes, trustees: bytes, credentials: bytes
-    ) -> BallotBox:
+    def create(cls, path: Path, election: bytes, trustees: bytes, credentials: bytes) -> BallotBox:
         """Check the setup and write a new archive ending with the Setup event."""
         ctx = load_context(election, trustees, credentials)
         writer = ArchiveWriter.create(path)
@@ -68,8 +71,10 @@ class BallotBox:
             raise Rejected("phase", "the archive does not start with a Setup event")
         setup = decode(archive.payload(events[0]), SetupData, "setup")
         data = archive.data
-        box = cls(writer, load_context(data[setup.election], data[setup.trustees],
-                                       data[setup.credentials]))
+        box = cls(
+            writer,
+            load_context(data[setup.election], data[setup.trustees], data[setup.credentials]),
+        )
         for e in events[1:]:
             payload = archive.payload(e) if e.payload else b""
             if e.type == "Ballot":
@@ -82,7 +87,7 @@ class BallotBox:
                 box.tally = box._tally_from(payload)
                 box.phase = "tallied"
             elif e.type == "PartialDecryption":
-                owned = decode(payload, OwnedPartialDecryption, "owned partial decryption")
+                owned = decode(payload, Owned, "owned partial decryption")
                 box._decryption(owned.owner, data[owned.payload])
             elif e.type == "Result":
                 box._require("tallied")
@@ -147,7 +152,7 @@ class BallotBox:
     def add_partial_decryption(self, owner: int, data: bytes) -> None:
         """Accept a trustee's partial decryption only if every proof holds."""
         self._decryption(owner, data)
-        owned = OwnedPartialDecryption(owner=owner, payload=sha256_hex(data))
+        owned = Owned(owner=owner, payload=sha256_hex(data))
         self.writer.append("PartialDecryption", [data, encode(owned)])
 
     def publish_result(self) -> list[list[int]]:

@@ -50,7 +50,9 @@ def check_questions(election: Election) -> None:
             raise Rejected("election", f"question {i}: need 0 <= min <= max <= answers")
 
 
-def load_context(election_bytes: bytes, trustees_bytes: bytes, creds_bytes: bytes) -> ElectionContext:
+def load_context(
+    election_bytes: bytes, trustees_bytes: bytes, creds_bytes: bytes
+) -> ElectionContext:
     """Parse and check a setup: known group, valid trustee keys and proofs, y = their product."""
     try:
         election = decode(election_bytes, Election, "election")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hramada.crypto.elgamal import discrete_log
-from hramada.crypto.group import Element, GroupError
+from hramada.crypto.elgamal import Ciphertext, discrete_log
+from hramada.crypto.group import Element, Group, GroupError
 from hramada.crypto.proofs import decryption_prove, decryption_verify
 from hramada.election.context import ElectionContext
 from hramada.election.errors import Rejected
@@ -115,20 +115,30 @@ def combine_factors(ctx: ElectionContext, tally: Tally, by_owner: dict[int, Fact
     return combined
 
 
-def compute_result(ctx: ElectionContext, tally: Tally, combined: Factors, total_weight: int) -> list[list[int]]:
-    """Counts per answer slot (blank first) of every homomorphic question."""
-    group = ctx.group
+def decrypt_counts(
+    group: Group, column: list[Ciphertext], factors: list[Element], total_weight: int
+) -> list[int]:
+    """The counts of a homomorphic question: discrete logs of beta / F, at most total_weight."""
+    try:
+        return [
+            discrete_log(group, group.div(c.beta, f), total_weight)
+            for c, f in zip(column, factors, strict=True)
+        ]
+    except ValueError:
+        raise Rejected("result", "a decrypted count is out of range") from None
+
+
+def compute_result(
+    ctx: ElectionContext, tally: Tally, combined: Factors, total_weight: int
+) -> list[list[int]]:
+    """Counts per answer slot (blank first) of every question, all homomorphic."""
     result = []
-    for i, (q, col, frow) in enumerate(zip(ctx.election.questions, tally, combined, strict=True), 1):
+    for i, (q, col, frow) in enumerate(
+        zip(ctx.election.questions, tally, combined, strict=True), 1
+    ):
         if not q.homomorphic:
             raise Rejected("result", f"question {i}: ranked questions are not supported yet")
-        counts = []
-        for c, f in zip(col, frow, strict=True):
-            try:
-                counts.append(discrete_log(group, group.div(c.beta, f), total_weight))
-            except ValueError:
-                raise Rejected("result", f"question {i}: decryption gives no count") from None
-        result.append(counts)
+        result.append(decrypt_counts(ctx.group, col, frow, total_weight))
     return result
 
 

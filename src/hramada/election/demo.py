@@ -96,8 +96,9 @@ def run_demo(
     y = election_public_key(group, items)
     election = make_election(template, group, uuid, y)
 
-    roll = [Voter(f"voter{i + 1}", rng.choice((1, 1, 2, 3)) if weights else 1)
-            for i in range(voters)]
+    roll = [
+        Voter(f"voter{i + 1}", rng.choice((1, 1, 2, 3)) if weights else 1) for i in range(voters)
+    ]
     batch = generate_credentials(group, uuid, roll)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{uuid}.bel"

@@ -72,6 +72,8 @@ def encode_tally(group: Group, tally: EncryptedTally) -> tuple[bytes, bytes]:
 def decode_tally(group: Group, data: bytes) -> Tally:
     try:
         raw = decode(data, list[list[model.Ciphertext]], "encrypted tally")
-        return [[Ciphertext(group.decode(c.alpha), group.decode(c.beta)) for c in col] for col in raw]
+        return [
+            [Ciphertext(group.decode(c.alpha), group.decode(c.beta)) for c in col] for col in raw
+        ]
     except (FormatError, GroupError) as e:
         raise Rejected("encrypted tally", str(e)) from None

@@ -106,9 +106,10 @@ def check_pedersen(group: Group, t: ThresholdParameters, what: str) -> Element:
                 raise Rejected("threshold coefexps", f"{what}: coefexps {i + 1} degree")
             rows.append([group.decode(a) for a in raw.coefexps])
             if t.signatures is not None:
-                signed = "certs_sig|" + encode(
-                    CertsToSign(certs=t.certs, coefexps=raw.coefexps)
-                ).decode()
+                signed = (
+                    "certs_sig|"
+                    + encode(CertsToSign(certs=t.certs, coefexps=raw.coefexps)).decode()
+                )
                 sig = SignedMessage(message=signed, signature=t.signatures[i])
                 if len(t.signatures) != n or not check_signed(group, vk, sig):
                     raise Rejected("threshold signature", f"{what}: signature {i + 1}")

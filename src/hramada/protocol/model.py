@@ -199,9 +199,18 @@ class PartialDecryption(Struct):
     decryption_proofs: list[list[Proof]]
 
 
-class OwnedPartialDecryption(Struct):
+class Owned(Struct):
+    """A trustee's contribution (partial decryption or shuffle), referenced by its hash."""
+
     owner: int
     payload: str
+
+
+class Shuffle(Struct):
+    """Re-encrypted, permuted ranked-question ciphertexts; the proofs are kept as they are."""
+
+    ciphertexts: list[list[Ciphertext]]
+    proofs: list[Any]
 
 
 class Result(Struct):

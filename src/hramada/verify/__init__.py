@@ -1,0 +1,1 @@
+"""The observer's verifier: re-checks everything a `.bel` archive claims."""

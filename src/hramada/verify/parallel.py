@@ -1,0 +1,58 @@
+"""Ballot checks spread over every core: ballots are independent of each other."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+
+from hramada.election.ballot import AcceptedBallot, check_ballot
+from hramada.election.context import ElectionContext
+from hramada.election.errors import Rejected
+
+Outcome = AcceptedBallot | tuple[str, str]  # accepted, or (check, detail) of the rejection
+_CHUNK = 8
+_context: ElectionContext | None = None  # inherited by forked workers, tables included
+
+
+def _check_chunk(chunk: list[tuple[int, bytes]]) -> list[tuple[int, Outcome]]:
+    assert _context is not None
+    out: list[tuple[int, Outcome]] = []
+    for height, data in chunk:
+        try:
+            out.append((height, check_ballot(_context, data)))
+        except Rejected as e:
+            out.append((height, (e.check, e.detail)))
+    return out
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def check_ballots(
+    ctx: ElectionContext,
+    ballots: list[tuple[int, bytes]],
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+) -> dict[int, Outcome]:
+    """Check every (height, bytes) ballot; return each height's outcome."""
+    global _context
+    _context = ctx
+    advance = progress or (lambda _n: None)
+    chunks = [ballots[i : i + _CHUNK] for i in range(0, len(ballots), _CHUNK)]
+    results: dict[int, Outcome] = {}
+    if workers <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            results.update(_check_chunk(chunk))
+            advance(len(chunk))
+        return results
+    ctx.group.g_pow(1)  # build the generator's table once, before the workers fork
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            done = future.result()
+            results.update(done)
+            advance(len(done))
+    return results

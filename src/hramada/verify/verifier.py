@@ -1,0 +1,324 @@
+"""Re-check a whole archive: chain, phases, setup, every ballot, the tally, decryptions, result."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from hramada.crypto.elgamal import Ciphertext
+from hramada.crypto.group import GroupError
+from hramada.election.ballot import AcceptedBallot
+from hramada.election.context import ElectionContext, load_context
+from hramada.election.decryption import (
+    Factors,
+    check_partial_decryption,
+    combine_factors,
+    decrypt_counts,
+    owners,
+)
+from hramada.election.errors import Rejected
+from hramada.election.tally import Tally, compute_tally, decode_tally, last_ballots
+from hramada.protocol.archive import Archive, read_archive
+from hramada.protocol.canonical import FormatError, decode
+from hramada.protocol.model import (
+    Event,
+    Owned,
+    PartialDecryption,
+    Result,
+    SetupData,
+    Shuffle,
+    SizedEncryptedTally,
+    weight_from_json,
+)
+from hramada.verify.parallel import check_ballots, default_workers
+from hramada.verify.report import Problem, Report, StopVerification
+
+# Which event may follow which: the phases of a Belenios election.
+_NEXT: dict[str | None, set[str]] = {
+    None: {"Setup"},
+    "Setup": {"Ballot", "EndBallots"},
+    "Ballot": {"Ballot", "EndBallots"},
+    "EndBallots": {"EncryptedTally"},
+    "EncryptedTally": {"Shuffle", "PartialDecryption"},
+    "Shuffle": {"Shuffle", "EndShuffles"},
+    "EndShuffles": {"PartialDecryption"},
+    "PartialDecryption": {"PartialDecryption", "Result"},
+    "Result": set(),
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+class _Verifier:
+    def __init__(self, archive: Archive, collect_all: bool, workers: int, progress: Progress):
+        self.archive = archive
+        self.collect_all = collect_all
+        self.workers = workers
+        self.progress = progress
+        self.report = Report(events=len(archive.events))
+        self.ctx: ElectionContext | None = None
+        self.accepted: list[AcceptedBallot] = []
+        self.tally: Tally | None = None
+        self.total_weight = 0
+        self.decryptions: dict[int, Factors] = {}
+
+    def fail(self, event: Event | None, check: str, detail: str) -> None:
+        height = None if event is None else event.height
+        kind = "archive" if event is None else event.type
+        self.report.problems.append(Problem(height, kind, check, detail))
+        if not self.collect_all:
+            raise StopVerification
+
+    def payload(self, event: Event) -> bytes | None:
+        try:
+            return self.archive.payload(event)
+        except FormatError as e:
+            self.fail(event, "payload", str(e))
+            return None
+
+    def run(self) -> Report:
+        try:
+            self.check_chain()
+            self.walk()
+        except StopVerification:
+            pass
+        return self.report
+
+    def check_chain(self) -> None:
+        """Heights 0, 1, 2... and each event's parent is the event before it."""
+        previous: str | None = None
+        for i, (name, event) in enumerate(self.archive.events):
+            if event.height != i:
+                self.fail(event, "height", f"expected height {i}, found {event.height}")
+            if event.parent != previous:
+                self.fail(event, "hash chain", f"parent should be {previous}, is {event.parent}")
+            previous = name
+            if (event.payload is None) != (event.type in ("EndBallots", "EndShuffles")):
+                self.fail(event, "payload", f"{event.type} payload presence is wrong")
+
+    def walk(self) -> None:
+        """Follow the events in order, checking each phase's rules."""
+        previous: str | None = None
+        ballots: list[tuple[int, bytes]] = []
+        events = [e for _, e in self.archive.events]
+        if not events:
+            self.fail(None, "phase", "the archive has no events")
+        for event in events:
+            if event.type not in _NEXT[previous]:
+                self.fail(event, "phase", f"{event.type} cannot follow {previous or 'the start'}")
+                continue
+            if (event.type != "Ballot" and previous == "Ballot") or (
+                event.type == "EndBallots" and previous == "Setup"
+            ):
+                self.check_ballots(events, ballots)
+            previous = event.type
+            if event.type == "Ballot":
+                data = self.payload(event)
+                if data is not None:
+                    ballots.append((event.height, data))
+            else:
+                getattr(self, f"on_{event.type}")(event)
+        if previous == "Ballot":
+            self.check_ballots(events, ballots)
+
+    def on_Setup(self, event: Event) -> None:
+        data = self.payload(event)
+        try:
+            setup = decode(data or b"", SetupData, "setup data")
+            parts = [
+                self.archive.data.get(h)
+                for h in (setup.election, setup.trustees, setup.credentials)
+            ]
+            if any(p is None for p in parts):
+                raise FormatError("a setup member is missing")
+            self.ctx = load_context(*parts)  # type: ignore[arg-type]
+        except (FormatError, Rejected) as e:
+            check = e.check if isinstance(e, Rejected) else "setup"
+            detail = e.detail if isinstance(e, Rejected) else str(e)
+            self.report.problems.append(Problem(event.height, "Setup", check, detail))
+            raise StopVerification from None
+        self.report.election = self.ctx.election
+
+    def check_ballots(self, events: list[Event], ballots: list[tuple[int, bytes]]) -> None:
+        assert self.ctx is not None
+        total = len(ballots)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            self.progress("ballots", done, total)
+
+        outcomes = check_ballots(self.ctx, ballots, self.workers, advance)
+        seen: set[str] = set()
+        for height, _ in ballots:
+            outcome = outcomes[height]
+            if isinstance(outcome, AcceptedBallot):
+                if outcome.hash in seen:
+                    self.fail(events[height], "replay", "the same ballot was already cast")
+                seen.add(outcome.hash)
+                self.accepted.append(outcome)
+            else:
+                self.fail(events[height], *outcome)
+        self.report.ballots = len(self.accepted)
+        ballots.clear()
+
+    def on_EndBallots(self, event: Event) -> None:
+        pass
+
+    def on_EncryptedTally(self, event: Event) -> None:
+        assert self.ctx is not None
+        ctx = self.ctx
+        try:
+            sized = decode(self.payload(event) or b"", SizedEncryptedTally, "sized tally")
+            stored = decode_tally(ctx.group, self.archive.data[sized.encrypted_tally])
+            total_weight = weight_from_json(sized.total_weight)
+        except (FormatError, KeyError, ValueError) as e:
+            self.fail(event, "encrypted tally", f"unreadable: {e}")
+            return
+        except Rejected as e:
+            self.fail(event, e.check, e.detail)
+            return
+        try:
+            expected = compute_tally(ctx, last_ballots(self.accepted))
+        except Rejected as e:
+            self.fail(event, e.check, e.detail)
+            return
+        self.report.tallied = expected.num_tallied
+        if sized.num_tallied != expected.num_tallied:
+            self.fail(
+                event,
+                "encrypted tally",
+                f"num_tallied is {sized.num_tallied}, expected {expected.num_tallied}",
+            )
+        if total_weight != expected.total_weight:
+            self.fail(
+                event,
+                "encrypted tally",
+                f"total_weight is {total_weight}, expected {expected.total_weight}",
+            )
+        for i, (q, got, want) in enumerate(
+            zip(ctx.election.questions, stored, expected.ciphertexts, strict=False), 1
+        ):
+            same = got == want if q.homomorphic else Counter(got) == Counter(want)
+            if not same:
+                self.fail(
+                    event,
+                    "encrypted tally",
+                    f"question {i} differs from the product of the last ballots",
+                )
+        if len(stored) != len(expected.ciphertexts):
+            self.fail(event, "encrypted tally", "wrong number of questions")
+        self.tally = stored
+        self.total_weight = total_weight
+
+    def on_Shuffle(self, event: Event) -> None:
+        assert self.ctx is not None and self.tally is not None
+        if "shuffle proofs" not in self.report.unsupported:
+            self.report.unsupported.append("shuffle proofs")
+        try:
+            owned = decode(self.payload(event) or b"", Owned, "owned shuffle")
+            shuffle = decode(self.archive.data[owned.payload], Shuffle, "shuffle")
+            nh = [i for i, q in enumerate(self.ctx.election.questions) if not q.homomorphic]
+            for i, column in zip(nh, shuffle.ciphertexts, strict=True):
+                self.tally[i] = [
+                    Ciphertext(self.ctx.group.decode(c.alpha), self.ctx.group.decode(c.beta))
+                    for c in column
+                ]
+        except (FormatError, KeyError, ValueError, GroupError) as e:
+            self.fail(event, "shuffle", f"unreadable: {e}")
+
+    def on_EndShuffles(self, event: Event) -> None:
+        pass
+
+    def on_PartialDecryption(self, event: Event) -> None:
+        assert self.ctx is not None and self.tally is not None
+        try:
+            owned = decode(self.payload(event) or b"", Owned, "owned decryption")
+            pd = decode(self.archive.data[owned.payload], PartialDecryption, "partial decryption")
+        except (FormatError, KeyError) as e:
+            self.fail(event, "partial decryption", f"unreadable: {e}")
+            return
+        known = owners(self.ctx)
+        if owned.owner not in known:
+            self.fail(event, "partial decryption", f"there is no trustee number {owned.owner}")
+            return
+        if owned.owner in self.decryptions:
+            self.fail(event, "partial decryption", f"trustee {owned.owner} decrypted twice")
+            return
+        try:
+            factors = check_partial_decryption(self.ctx, self.tally, known[owned.owner], pd)
+        except Rejected as e:
+            self.fail(event, e.check, e.detail)
+            return
+        self.decryptions[owned.owner] = factors
+
+    def on_Result(self, event: Event) -> None:
+        assert self.ctx is not None and self.tally is not None
+        ctx = self.ctx
+        try:
+            stored = decode(self.payload(event) or b"", Result, "result").result
+        except FormatError as e:
+            self.fail(event, "result", str(e))
+            return
+        homomorphic = [i for i, q in enumerate(ctx.election.questions) if q.homomorphic]
+        if len(homomorphic) < len(ctx.election.questions):
+            self.report.unsupported.append("decoding of ranked-question results")
+        try:
+            combined = combine_factors(ctx, self.tally, self.decryptions)
+            counts = [
+                decrypt_counts(ctx.group, self.tally[i], combined[i], self.total_weight)
+                for i in homomorphic
+            ]
+        except Rejected as e:
+            self.fail(event, e.check, e.detail)
+            return
+        if len(stored) != len(ctx.election.questions):
+            self.fail(event, "result", "wrong number of questions")
+            return
+        for i, row in zip(homomorphic, counts, strict=True):
+            try:
+                got = [weight_from_json(x) for x in stored[i]]
+            except (TypeError, ValueError) as e:
+                self.fail(event, "result", f"question {i + 1}: {e}")
+                continue
+            if got != row:
+                self.fail(
+                    event, "result", f"question {i + 1} claims {got}, the decryption gives {row}"
+                )
+        self.report.result = counts
+
+
+def verify_archive(
+    path: Path,
+    *,
+    collect_all: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one)."""
+    if path.is_dir():
+        found = sorted(path.glob("*.bel"))
+        if len(found) != 1:
+            report = Report()
+            report.problems.append(
+                Problem(
+                    None,
+                    "archive",
+                    "archive",
+                    f"expected one .bel file in {path}, found {len(found)}",
+                )
+            )
+            return report
+        path = found[0]
+    try:
+        archive = read_archive(path)
+    except (FormatError, OSError, UnicodeDecodeError) as e:
+        report = Report()
+        report.problems.append(Problem(None, "archive", "archive format", str(e)))
+        return report
+    verifier = _Verifier(
+        archive, collect_all, workers or default_workers(), progress or (lambda _s, _d, _t: None)
+    )
+    return verifier.run()
