@@ -9,8 +9,9 @@ from hramada.crypto.groups import get_group
 from hramada.election.credentials import parse_public_credentials
 from hramada.election.errors import Rejected
 from hramada.election.trustees import election_public_key
+from hramada.protocol.archive import Archive
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
-from hramada.protocol.model import Election
+from hramada.protocol.model import Election, SetupData
 from hramada.protocol.trustees import Trustee, decode_trustees
 
 MAX_TOTAL_WEIGHT = 10**11  # the discrete logarithm of a count must stay computable
@@ -85,3 +86,15 @@ def load_context(
         credentials=credentials,
         y_table=group.fixed_base(y),
     )
+
+
+def context_from_archive(archive: Archive) -> ElectionContext:
+    """The checked setup of an archive: its first event must be Setup."""
+    if not archive.events or archive.events[0][1].type != "Setup":
+        raise Rejected("phase", "the archive does not start with a Setup event")
+    try:
+        setup = decode(archive.payload(archive.events[0][1]), SetupData, "setup data")
+        parts = [archive.data[h] for h in (setup.election, setup.trustees, setup.credentials)]
+    except (FormatError, KeyError) as e:
+        raise Rejected("setup", f"unreadable setup: {e}") from None
+    return load_context(*parts)

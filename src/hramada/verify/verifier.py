@@ -9,7 +9,7 @@ from pathlib import Path
 from hramada.crypto.elgamal import Ciphertext
 from hramada.crypto.group import GroupError
 from hramada.election.ballot import AcceptedBallot
-from hramada.election.context import ElectionContext, load_context
+from hramada.election.context import ElectionContext, context_from_archive
 from hramada.election.decryption import (
     Factors,
     check_partial_decryption,
@@ -26,7 +26,6 @@ from hramada.protocol.model import (
     Owned,
     PartialDecryption,
     Result,
-    SetupData,
     Shuffle,
     SizedEncryptedTally,
     weight_from_json,
@@ -123,20 +122,10 @@ class _Verifier:
             self.check_ballots(events, ballots)
 
     def on_Setup(self, event: Event) -> None:
-        data = self.payload(event)
         try:
-            setup = decode(data or b"", SetupData, "setup data")
-            parts = [
-                self.archive.data.get(h)
-                for h in (setup.election, setup.trustees, setup.credentials)
-            ]
-            if any(p is None for p in parts):
-                raise FormatError("a setup member is missing")
-            self.ctx = load_context(*parts)  # type: ignore[arg-type]
-        except (FormatError, Rejected) as e:
-            check = e.check if isinstance(e, Rejected) else "setup"
-            detail = e.detail if isinstance(e, Rejected) else str(e)
-            self.report.problems.append(Problem(event.height, "Setup", check, detail))
+            self.ctx = context_from_archive(self.archive)
+        except Rejected as e:
+            self.report.problems.append(Problem(event.height, "Setup", e.check, e.detail))
             raise StopVerification from None
         self.report.election = self.ctx.election
 

@@ -1,0 +1,120 @@
+"""Entry point: `hramada demo`, `hramada verify` and the role sub-commands."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
+from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
+from hramada.verify.report import Report
+from hramada.verify.verifier import verify_archive
+
+app = typer.Typer(
+    help="Hramada: end-to-end verifiable elections (Belenios protocol v1).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(trustee_app, name="trustee")
+app.add_typer(voter_app, name="voter")
+app.add_typer(admin_app, name="election")
+
+EXIT_FAILED = 1
+EXIT_INCOMPLETE = 3
+
+
+class GroupName(StrEnum):
+    ed25519 = "Ed25519"
+    belenios = "BELENIOS-2048"
+    rfc3526 = "RFC-3526-2048"
+
+
+def _print_report(report: Report) -> int:
+    if report.election is not None:
+        console.print(f"[bold]{report.election.name}[/bold]  (uuid {report.election.uuid})")
+    if not report.ok:
+        for problem in report.problems:
+            err.print(f"[red]FAILED[/red] {problem}", highlight=False)
+        return EXIT_FAILED
+    assert report.election is not None
+    console.print(
+        f"{report.events} events, {report.ballots} valid ballots"
+        + ("" if report.tallied is None else f", {report.tallied} tallied")
+    )
+    for table in result_tables(report.election, report.result):
+        console.print(table)
+    if report.result is None:
+        console.print("No result published yet: everything so far holds.")
+    if report.unsupported:
+        err.print(
+            f"[yellow]NOT VERIFIED[/yellow] (not yet supported): {', '.join(report.unsupported)}"
+        )
+        return EXIT_INCOMPLETE
+    console.print("[green]OK[/green]: every check passed.")
+    return 0
+
+
+@app.command()
+def verify(
+    path: Annotated[Path, typer.Argument(help="A .bel archive, or a folder holding one.")],
+    all_problems: Annotated[
+        bool, typer.Option("--all", help="Report every problem, not only the first.")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Processes (default: every core).")] = 0,
+) -> None:
+    """Verify an election archive; exit 0 when every check holds, 1 when one fails, 3 when
+    part of it (ranked questions) cannot be checked yet."""
+    with progress_bar() as progress:
+        report = verify_archive(
+            path,
+            collect_all=all_problems,
+            workers=workers or None,
+            progress=progress_callback(progress),
+        )
+    raise typer.Exit(_print_report(report))
+
+
+@app.command()
+def demo(
+    voters: Annotated[int, typer.Option(min=1, help="Number of simulated voters.")] = 100,
+    group: Annotated[GroupName, typer.Option(help="The election group.")] = GroupName.ed25519,
+    trustees: Annotated[int, typer.Option(min=1, help="Number of trustees.")] = 3,
+    threshold: Annotated[
+        int, typer.Option(min=1, help="Trustees needed to decrypt (= trustees: Single keys).")
+    ] = 2,
+    weights: Annotated[bool, typer.Option(help="Give voters weights 1 to 3.")] = False,
+    revotes: Annotated[bool, typer.Option(help="Let a fifth of the voters vote again.")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for the archive.")] = Path("out"),
+) -> None:
+    """Run a complete simulated election, print its result, then verify the archive."""
+    from hramada.election.demo import run_demo
+
+    if threshold > trustees:
+        raise typer.BadParameter("threshold cannot exceed the number of trustees")
+    with progress_bar() as progress:
+        outcome = run_demo(
+            out,
+            voters=voters,
+            group_name=group.value,
+            trustees=trustees,
+            threshold=threshold,
+            weights=weights,
+            revotes=revotes,
+            progress=progress_callback(progress),
+        )
+    kind = "Single keys" if threshold >= trustees else f"{threshold} of {trustees} (Pedersen)"
+    console.print(
+        f"Election {outcome.uuid}: {outcome.ballots_cast} ballots cast by {voters} voters, "
+        f"group {group.value}, trustees {kind}.\nArchive: {outcome.path}"
+    )
+    if outcome.result != outcome.expected:
+        err.print("[red]The decrypted result differs from the simulated votes.[/red]")
+        raise typer.Exit(EXIT_FAILED)
+    console.print("Verifying the archive as an observer would:")
+    with progress_bar() as progress:
+        report = verify_archive(outcome.path, progress=progress_callback(progress))
+    raise typer.Exit(_print_report(report))
