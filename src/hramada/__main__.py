@@ -1,0 +1,5 @@
+"""`python -m hramada` runs the command line."""
+
+from hramada.cli.main import app
+
+app()
