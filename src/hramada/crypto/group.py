@@ -45,6 +45,10 @@ class Group(ABC):
         """Parse a canonical element string; raise GroupError unless it is in the subgroup."""
 
     @abstractmethod
+    def decode_unchecked(self, s: str) -> Element:
+        """Parse a string that `decode` already accepted once (no second membership test)."""
+
+    @abstractmethod
     def mul(self, a: Element, b: Element) -> Element:
         """The group operation."""
 
