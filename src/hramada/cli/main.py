@@ -66,8 +66,7 @@ def verify(
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes (default: every core).")] = 0,
 ) -> None:
-    """Verify an election archive; exit 0 when every check holds, 1 when one fails, 3 when
-    part of it (ranked questions) cannot be checked yet."""
+    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 3 when a part (ranked questions) cannot be checked yet."""  # noqa: E501
     with progress_bar() as progress:
         report = verify_archive(
             path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,31 +54,52 @@ class Archive:
         return self.data[event.payload]
 
 
-def _parse_members(raw: bytes) -> list[tuple[str, bytes]]:
-    members: list[tuple[str, bytes]] = []
+def _octal(field: bytes, pos: int) -> int:
+    try:
+        return int(field.split(b"\0")[0].strip() or b"0", 8)
+    except ValueError:
+        raise FormatError(f"corrupt tar header at byte {pos}") from None
+
+
+def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
+    """Yield (name, bytes, offset just past the member); FormatError where the tar breaks."""
     pos = 0
     while pos + _BLOCK <= len(raw):
         header = raw[pos : pos + _BLOCK]
         if header == bytes(_BLOCK):
             break  # an end-of-archive block written by another tar tool
-        checksum = int(header[148:156].split(b"\0")[0].strip() or b"0", 8)
+        checksum = _octal(header[148:156], pos)
         if checksum != sum(header[:148]) + 8 * 32 + sum(header[156:]):
             raise FormatError(f"tar header checksum mismatch at byte {pos}")
-        name = header[:100].split(b"\0")[0].decode()
-        size = int(header[124:136].split(b"\0")[0].strip() or b"0", 8)
+        try:
+            name = header[:100].split(b"\0")[0].decode()
+        except UnicodeDecodeError:
+            raise FormatError(f"corrupt member name at byte {pos}") from None
+        size = _octal(header[124:136], pos)
         start = pos + _BLOCK
         if start + size > len(raw):
             raise FormatError(f"member {name} is truncated")
-        members.append((name, raw[start : start + size]))
         pos = start + size + (-size % _BLOCK)
+        yield name, raw[start : start + size], pos
     if pos < len(raw) and raw[pos:].strip(b"\0"):
         raise FormatError("trailing bytes after the last tar member")
-    return members
+
+
+def _committed_length(raw: bytes) -> int:
+    """Bytes up to the end of the last complete event: what an interrupted append leaves."""
+    end = 0
+    try:
+        for name, _, pos in _members(raw):
+            if name == "BELENIOS" or name.endswith(".event.json"):
+                end = pos
+    except FormatError:
+        pass
+    return end
 
 
 def read_archive(path: Path) -> Archive:
     """Parse an archive and check that every member is named after the hash of its bytes."""
-    members = _parse_members(path.read_bytes())
+    members = [(name, data) for name, data, _ in _members(path.read_bytes())]
     if not members or members[0][0] != "BELENIOS":
         raise FormatError("the first member is not the BELENIOS header")
     header = decode(members[0][1], ArchiveHeader, "archive header")
@@ -121,6 +143,20 @@ class ArchiveWriter:
 
     @classmethod
     def open(cls, path: Path) -> ArchiveWriter:
+        """Open for appending; first cut off what an append interrupted by a crash left.
+
+        An append is acknowledged only after its event reached the disk, so the bytes after
+        the last complete event were never acknowledged to anyone.
+        """
+        raw = path.read_bytes()
+        committed = _committed_length(raw)
+        if committed == 0:
+            raise FormatError(f"{path} is not an election archive")
+        if committed < len(raw):
+            with open(path, "r+b") as f:
+                f.truncate(committed)
+                f.flush()
+                os.fsync(f.fileno())
         return cls(path, read_archive(path))
 
     def append(self, event_type: EventType, records: list[bytes]) -> str:
