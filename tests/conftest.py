@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,9 @@ needs_belenios = pytest.mark.skipif(
 )
 
 
-def hramada(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+def hramada(
+    *args: str, cwd: Path | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a subprocess, as an observer's script would."""
     return subprocess.run(
         [sys.executable, "-m", "hramada", *args],
@@ -48,7 +51,7 @@ def belenios_verify(archive: Path) -> subprocess.CompletedProcess[str]:
 def demo_archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoOutcome]:
     """Small complete elections in each configuration the tests need, made once."""
     base = tmp_path_factory.mktemp("demo")
-    configs = {
+    configs: dict[str, dict[str, Any]] = {
         "ff-single": dict(group_name="BELENIOS-2048", trustees=2, threshold=2),
         "ff-threshold": dict(group_name="BELENIOS-2048", trustees=3, threshold=2),
         "rfc-single": dict(group_name="RFC-3526-2048", trustees=2, threshold=2, voters=4),
@@ -56,6 +59,5 @@ def demo_archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoOut
     }
     out = {}
     for name, cfg in configs.items():
-        kwargs = {"voters": 8, "weights": True, "revotes": True, **cfg}
-        out[name] = run_demo(base / name, **kwargs)  # type: ignore[arg-type]
+        out[name] = run_demo(base / name, **{"voters": 8, "weights": True, "revotes": True, **cfg})
     return out

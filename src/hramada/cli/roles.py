@@ -56,7 +56,7 @@ def credentials_generate(
     uuid: Annotated[
         str, typer.Option(help="The election UUID (from `hramada election new-uuid`).")
     ],
-    voters: Annotated[Path, typer.Option(help="Voter list: one `id` or `id,weight` per line.")],
+    voters: Annotated[Path, typer.Option(help="Voter list: `email[,login[,weight]]` per line.")],
     group: Annotated[str, typer.Option(help="The election group.")] = "Ed25519",
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("."),
 ) -> None:
@@ -126,7 +126,10 @@ def voter_ballot(
     """Encrypt, prove and sign a ballot; print it and its tracking code."""
     with failing():
         ctx = context_from_archive(read_archive(archive))
-        plain = json.loads(choices)
+        try:
+            plain = json.loads(choices)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--choices is not valid JSON ({e})") from None
         if not isinstance(plain, list) or not all(isinstance(m, list) for m in plain):
             raise ValueError("choices must be a JSON list of lists of 0/1")
         ballot = create_ballot(ctx, credential, plain)

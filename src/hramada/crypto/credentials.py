@@ -39,14 +39,18 @@ def _is_checksummed(raw: str) -> bool:
 def derive_secret(credential: str, uuid: str, q: int) -> int:
     """The signing key of a credential, as Belenios derives it for this election.
 
-    The checksummed form is fed to PBKDF2 exactly as typed, dashes included: Belenios does the
-    same, and the dash-less spelling gives another key. The 22-character form is hashed.
+    The checksummed form goes through PBKDF2 in its dashed spelling, typed with or without
+    dashes. The 22-character form (Belenios >= 2.4) is hashed.
     """
     parts = credential.split("-")
     for part in parts:
         _b58_value(part)
-    if [len(p) for p in parts] in ([3] * 5, [15]) and _is_checksummed("".join(parts)):
-        derived = hashlib.pbkdf2_hmac("sha256", credential.encode(), uuid.encode(), 1000, 32)
+    raw = "".join(parts)
+    if [len(p) for p in parts] in ([3] * 5, [15]) and _is_checksummed(raw):
+        # Always the dashed spelling the voter was given: Belenios derives another key from
+        # the dash-less one, whose ballots would then be refused as ineligible.
+        dashed = "-".join(raw[i : i + 3] for i in range(0, 15, 3))
+        derived = hashlib.pbkdf2_hmac("sha256", dashed.encode(), uuid.encode(), 1000, 32)
         return int.from_bytes(derived, "big") % q
     if tuple(len(p) for p in parts) == _FULL:
         prefix = f"derive_credential|{uuid}"

@@ -12,7 +12,7 @@ from hramada.protocol.canonical import FormatError, decode, encode
 
 @dataclass(frozen=True)
 class Voter:
-    """One line of the voter list: `id[,weight]`; the id never reaches the archive."""
+    """One voter of the list, by login or email; the id never reaches the archive."""
 
     id: str
     weight: int = 1
@@ -25,21 +25,26 @@ class CredentialBatch:
 
 
 def parse_voters(text: str) -> list[Voter]:
-    """Read `id` or `id,weight` lines (the Belenios `email,login,weight` form is accepted too)."""
+    """Read belenios-tool's voter list: one `email[,login[,weight]]` per line.
+
+    The voter is known by the login when there is one, else by the email; weights are
+    positive integers, 1 when absent.
+    """
     voters: list[Voter] = []
     seen: set[str] = set()
     for n, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        fields = line.split(",")
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) > 3 or not fields[0]:
+            raise ValueError(f"line {n}: expected email[,login[,weight]]")
+        vid = fields[1] if len(fields) > 1 and fields[1] else fields[0]
         weight = 1
-        if len(fields) > 1 and fields[-1].strip().isdigit():
-            weight = int(fields[-1])
-            fields = fields[:-1]
-        vid = fields[-1].strip() or fields[0].strip()
-        if weight <= 0:
-            raise ValueError(f"line {n}: weight must be positive")
+        if len(fields) == 3:
+            if not fields[2].isdigit() or int(fields[2]) <= 0:
+                raise ValueError(f"line {n}: the weight must be a positive integer")
+            weight = int(fields[2])
         if vid in seen:
             raise ValueError(f"line {n}: voter {vid!r} listed twice")
         seen.add(vid)

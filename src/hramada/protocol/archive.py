@@ -35,6 +35,10 @@ def _member(name: str, data: bytes, mtime: int) -> bytes:
     return _tar_header(name, len(data), mtime) + data + b"\0" * (-len(data) % _BLOCK)
 
 
+class TornTail(FormatError):
+    """The file ends inside a member: what a write cut short by a crash leaves."""
+
+
 @dataclass
 class Archive:
     """An archive's members in order; `data` maps hex hashes to the stored bytes."""
@@ -78,21 +82,25 @@ def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
         size = _octal(header[124:136], pos)
         start = pos + _BLOCK
         if start + size > len(raw):
-            raise FormatError(f"member {name} is truncated")
+            raise TornTail(f"member {name} is truncated")
         pos = start + size + (-size % _BLOCK)
         yield name, raw[start : start + size], pos
     if pos < len(raw) and raw[pos:].strip(b"\0"):
-        raise FormatError("trailing bytes after the last tar member")
+        raise TornTail("trailing bytes after the last tar member")
 
 
 def _committed_length(raw: bytes) -> int:
-    """Bytes up to the end of the last complete event: what an interrupted append leaves."""
+    """Bytes up to the end of the last complete event.
+
+    Only a torn tail (the file ends inside a member) or complete data members without their
+    event may follow; any other damage raises FormatError and nothing is cut.
+    """
     end = 0
     try:
         for name, _, pos in _members(raw):
             if name == "BELENIOS" or name.endswith(".event.json"):
                 end = pos
-    except FormatError:
+    except TornTail:
         pass
     return end
 
