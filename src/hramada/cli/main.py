@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
@@ -35,10 +36,11 @@ class GroupName(StrEnum):
 
 def _print_report(report: Report) -> int:
     if report.election is not None:
-        console.print(f"[bold]{report.election.name}[/bold]  (uuid {report.election.uuid})")
+        election = report.election
+        console.print(Text(f"{election.name}  (uuid {election.uuid})", style="bold"))
     if not report.ok:
         for problem in report.problems:
-            err.print(f"[red]FAILED[/red] {problem}", highlight=False)
+            err.print(Text("FAILED ", style="red") + Text(str(problem)), highlight=False)
         return EXIT_FAILED
     assert report.election is not None
     console.print(
@@ -51,10 +53,11 @@ def _print_report(report: Report) -> int:
         console.print("No result published yet: everything so far holds.")
     if report.unsupported:
         err.print(
-            f"[yellow]NOT VERIFIED[/yellow] (not yet supported): {', '.join(report.unsupported)}"
+            Text("NOT VERIFIED", style="yellow")
+            + Text(f" (not yet supported): {', '.join(report.unsupported)}")
         )
         return EXIT_INCOMPLETE
-    console.print("[green]OK[/green]: every check passed.")
+    console.print(Text("OK", style="green") + Text(": every check passed."))
     return 0
 
 
@@ -111,7 +114,7 @@ def demo(
         f"group {group.value}, trustees {kind}.\nArchive: {outcome.path}"
     )
     if outcome.result != outcome.expected:
-        err.print("[red]The decrypted result differs from the simulated votes.[/red]")
+        err.print(Text("The decrypted result differs from the simulated votes.", style="red"))
         raise typer.Exit(EXIT_FAILED)
     console.print("Verifying the archive as an observer would:")
     with progress_bar() as progress:

@@ -15,11 +15,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from hramada.protocol.model import Election
 
-console = Console()
-err = Console(stderr=True)
+# Archive text is never read as Rich markup: styles go through Text objects only.
+console = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 
 def result_tables(election: Election, result: list[list[int]] | None) -> list[Table]:
@@ -28,17 +30,18 @@ def result_tables(election: Election, result: list[list[int]] | None) -> list[Ta
     rows = iter(result or [])
     for i, q in enumerate(election.questions, 1):
         if not q.homomorphic:
-            table = Table(title=f"Q{i}. {(q.value or {}).get('question', 'ranked question')}")
+            title = f"Q{i}. {(q.value or {}).get('question', 'ranked question')}"
+            table = Table(title=Text(title))
             table.add_column("not yet supported: ranked question")
             tables.append(table)
             continue
         counts = next(rows, None)
-        table = Table(title=f"Q{i}. {q.question}", min_width=40)
+        table = Table(title=Text(f"Q{i}. {q.question}"), min_width=40)
         table.add_column("answer")
         table.add_column("count", justify="right")
         labels = (["(blank)"] if q.blank else []) + list(q.answers or [])
         for j, label in enumerate(labels):
-            table.add_row(label, str(counts[j]) if counts else "-")
+            table.add_row(Text(label), str(counts[j]) if counts else "-")
         tables.append(table)
     return tables
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from hramada.cli.output import console, err, result_tables
 from hramada.crypto.credentials import CredentialError
@@ -41,7 +42,7 @@ def failing() -> Iterator[None]:
     try:
         yield
     except (Rejected, FormatError, GroupError, CredentialError, ValueError, OSError) as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(Text("error: ", style="red") + Text(str(e)), highlight=False)
         raise typer.Exit(1) from None
 
 

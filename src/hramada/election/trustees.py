@@ -87,6 +87,8 @@ def check_pedersen(group: Group, t: ThresholdParameters, what: str) -> Element:
     n = len(t.certs)
     if not (1 <= t.threshold <= n) or len(t.coefexps) != n or len(t.verification_keys) != n:
         raise Rejected("threshold set", f"{what}: inconsistent sizes or threshold")
+    if t.signatures is not None and len(t.signatures) != n:
+        raise Rejected("threshold signature", f"{what}: expected {n} signatures")
     certs: list[CertKeys] = []
     rows: list[list[Element]] = []
     try:
@@ -111,7 +113,7 @@ def check_pedersen(group: Group, t: ThresholdParameters, what: str) -> Element:
                     + encode(CertsToSign(certs=t.certs, coefexps=raw.coefexps)).decode()
                 )
                 sig = SignedMessage(message=signed, signature=t.signatures[i])
-                if len(t.signatures) != n or not check_signed(group, vk, sig):
+                if not check_signed(group, vk, sig):
                     raise Rejected("threshold signature", f"{what}: signature {i + 1}")
     except (FormatError, GroupError) as e:
         raise Rejected("threshold set", f"{what}: {e}") from None

@@ -47,6 +47,7 @@ class Archive:
     timestamp: int
     events: list[tuple[str, Event]] = field(default_factory=list)
     data: dict[str, bytes] = field(default_factory=dict)
+    unordered: set[str] = field(default_factory=set)  # events stored before their payload
 
     @property
     def last_event(self) -> str | None:
@@ -125,7 +126,10 @@ def read_archive(path: Path) -> Archive:
         if suffix == "data.json":
             archive.data[digest] = data
         elif suffix == "event.json":
-            archive.events.append((digest, decode(data, Event, f"event {name}")))
+            event = decode(data, Event, f"event {name}")
+            if event.payload is not None and event.payload not in archive.data:
+                archive.unordered.add(digest)
+            archive.events.append((digest, event))
         else:
             raise FormatError(f"unexpected member {name}")
     return archive

@@ -18,8 +18,8 @@ def weight_to_json(w: int) -> Weight:
 
 def weight_from_json(w: Weight) -> int:
     """Parse a weight or count; raise ValueError unless it is canonical and positive-or-zero."""
-    if isinstance(w, bool):
-        raise ValueError("a weight is not a boolean")
+    if isinstance(w, bool) or not isinstance(w, int | str):
+        raise ValueError(f"a weight or count is an integer, not {w!r}")
     if isinstance(w, int):
         if w < 0 or w > MAX_JSON_INT:
             raise ValueError(f"weight {w} out of range")

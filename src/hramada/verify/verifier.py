@@ -93,6 +93,8 @@ class _Verifier:
             if event.parent != previous:
                 self.fail(event, "hash chain", f"parent should be {previous}, is {event.parent}")
             previous = name
+            if name in self.archive.unordered and event.payload in self.archive.data:
+                self.fail(event, "payload", "the payload member does not precede its event")
             if (event.payload is None) != (event.type in ("EndBallots", "EndShuffles")):
                 self.fail(event, "payload", f"{event.type} payload presence is wrong")
 
@@ -103,7 +105,7 @@ class _Verifier:
         events = [e for _, e in self.archive.events]
         if not events:
             self.fail(None, "phase", "the archive has no events")
-        for event in events:
+        for index, event in enumerate(events):
             if event.type not in _NEXT[previous]:
                 self.fail(event, "phase", f"{event.type} cannot follow {previous or 'the start'}")
                 continue
@@ -115,7 +117,7 @@ class _Verifier:
             if event.type == "Ballot":
                 data = self.payload(event)
                 if data is not None:
-                    ballots.append((event.height, data))
+                    ballots.append((index, data))
             else:
                 getattr(self, f"on_{event.type}")(event)
         if previous == "Ballot":
@@ -141,15 +143,15 @@ class _Verifier:
 
         outcomes = check_ballots(self.ctx, ballots, self.workers, advance)
         seen: set[str] = set()
-        for height, _ in ballots:
-            outcome = outcomes[height]
+        for index, _ in ballots:  # keyed by position: claimed heights may be forged
+            outcome = outcomes[index]
             if isinstance(outcome, AcceptedBallot):
                 if outcome.hash in seen:
-                    self.fail(events[height], "replay", "the same ballot was already cast")
+                    self.fail(events[index], "replay", "the same ballot was already cast")
                 seen.add(outcome.hash)
                 self.accepted.append(outcome)
             else:
-                self.fail(events[height], *outcome)
+                self.fail(events[index], *outcome)
         self.report.ballots = len(self.accepted)
         ballots.clear()
 
@@ -202,7 +204,14 @@ class _Verifier:
         self.tally = stored
         self.total_weight = total_weight
 
+    def has_tally(self, event: Event) -> bool:
+        if self.tally is None:
+            self.fail(event, "encrypted tally", "there is no readable encrypted tally to check")
+        return self.tally is not None
+
     def on_Shuffle(self, event: Event) -> None:
+        if not self.has_tally(event):
+            return
         assert self.ctx is not None and self.tally is not None
         if "shuffle proofs" not in self.report.unsupported:
             self.report.unsupported.append("shuffle proofs")
@@ -222,6 +231,8 @@ class _Verifier:
         pass
 
     def on_PartialDecryption(self, event: Event) -> None:
+        if not self.has_tally(event):
+            return
         assert self.ctx is not None and self.tally is not None
         try:
             owned = decode(self.payload(event) or b"", Owned, "owned decryption")
@@ -244,6 +255,8 @@ class _Verifier:
         self.decryptions[owned.owner] = factors
 
     def on_Result(self, event: Event) -> None:
+        if not self.has_tally(event):
+            return
         assert self.ctx is not None and self.tally is not None
         ctx = self.ctx
         try:
