@@ -310,7 +310,9 @@ def test_cli_roles_election_verified_by_both_tools(tmp_path: Path) -> None:
     uuid = run_ok("election", "new-uuid", cwd=d).stdout.strip()
     assert re.fullmatch(r"[1-9A-HJ-NP-Za-km-z]{14,}", uuid), uuid
 
-    (d / "voters.txt").write_text("".join(f"{login},{w}\n" for login, w in VOTERS))
+    (d / "voters.txt").write_text(
+        "".join(f"{login}@example.org,{login},{w}\n" for login, w in VOTERS)
+    )
     run_ok(
         "credentials", "generate", "--uuid", uuid, "--voters", "voters.txt",
         "--group", GROUP, "--out", "registrar", cwd=d,

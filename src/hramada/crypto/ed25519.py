@@ -55,8 +55,9 @@ class Ed25519Group(Group):
         if not isinstance(s, str) or not _HEX64.fullmatch(s):
             raise GroupError(f"not a 64-digit lowercase hex Ed25519 point: {str(s)[:40]!r}")
         b = bytes.fromhex(s)[::-1]
-        # Canonical encoding, on the curve, not of small order, in the prime-order subgroup.
-        if _lib.crypto_core_ed25519_is_valid_point(b) != 1:
+        # Canonical encoding, on the curve, in the prime-order subgroup; the identity too,
+        # as Belenios accepts it (the tally of an election without ballots is made of it).
+        if b != _IDENTITY and _lib.crypto_core_ed25519_is_valid_point(b) != 1:
             raise GroupError("not a point of the prime-order subgroup of Ed25519")
         return b
 
@@ -89,4 +90,4 @@ class Ed25519Group(Group):
         return _Ed25519Var(self, base)
 
     def element_key(self, x: Element) -> int:
-        return int.from_bytes(x, "little")
+        return int.from_bytes(x, "big")  # Belenios orders points by their RFC 8032 bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hramada.election.ballot import AcceptedBallot, check_ballot
-from hramada.election.context import ElectionContext, load_context
+from hramada.election.context import ElectionContext, context_from_archive, load_context
 from hramada.election.decryption import (
     Factors,
     check_partial_decryption,
@@ -67,14 +67,13 @@ class BallotBox:
         writer = ArchiveWriter.open(path)
         archive = writer.archive
         events = [e for _, e in archive.events]
-        if not events or events[0].type != "Setup":
-            raise Rejected("phase", "the archive does not start with a Setup event")
-        setup = decode(archive.payload(events[0]), SetupData, "setup")
         data = archive.data
-        box = cls(
-            writer,
-            load_context(data[setup.election], data[setup.trustees], data[setup.credentials]),
-        )
+        parent = None
+        for height, (name, event) in enumerate(archive.events):
+            if event.height != height or event.parent != parent:
+                raise Rejected("hash chain", f"event {height} does not extend the one before")
+            parent = name
+        box = cls(writer, context_from_archive(archive))
         for e in events[1:]:
             payload = archive.payload(e) if e.payload else b""
             if e.type == "Ballot":
@@ -110,9 +109,13 @@ class BallotBox:
         return ballot
 
     def _tally_from(self, sized_bytes: bytes) -> EncryptedTally:
+        """The stored tally, which must be the one the accepted ballots give."""
         sized = decode(sized_bytes, SizedEncryptedTally, "sized encrypted tally")
         cts = decode_tally(self.ctx.group, self.writer.archive.data[sized.encrypted_tally])
-        return EncryptedTally(cts, sized.num_tallied, weight_from_json(sized.total_weight))
+        stored = EncryptedTally(cts, sized.num_tallied, weight_from_json(sized.total_weight))
+        if stored != compute_tally(self.ctx, last_ballots(self.ballots)):
+            raise Rejected("encrypted tally", "the stored tally is not the tally of the ballots")
+        return stored
 
     def _decryption(self, owner: int, data: bytes) -> None:
         self._require("tallied")

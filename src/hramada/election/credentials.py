@@ -83,7 +83,8 @@ def parse_public_credentials(group: Group, data: bytes) -> dict[str, int]:
         if len(rest) > 1:
             raise Rejected("credentials", f"entry {i} is not 'key' or 'key,weight'")
         try:
-            group.decode(key)
+            if group.decode(key) == group.one:
+                raise GroupError("the identity is no credential: its secret is 0")
             weight = decode_decimal(rest[0], "weight") if rest else 1
         except GroupError as e:
             raise Rejected("credentials", f"entry {i}: {e}") from None

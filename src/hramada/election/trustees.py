@@ -50,6 +50,8 @@ def check_trustee_key(group: Group, key: TrusteePublicKey, what: str) -> Element
     """Decode a trustee public key and check its proof of knowledge; return the key."""
     try:
         public = group.decode(key.public_key)
+        if public == group.one:
+            raise GroupError("the identity is no key: its secret is 0")
         proof = read_proof(group, key.pok)
     except GroupError as e:
         raise Rejected("trustee key", f"{what}: {e}") from None

@@ -85,6 +85,8 @@ def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
         if start + size > len(raw):
             raise TornTail(f"member {name} is truncated")
         pos = start + size + (-size % _BLOCK)
+        if pos > len(raw):
+            raise TornTail(f"the padding of member {name} is truncated")
         yield name, raw[start : start + size], pos
     if pos < len(raw) and raw[pos:].strip(b"\0"):
         raise TornTail("trailing bytes after the last tar member")
