@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,16 @@ def hramada(
         cwd=cwd,
         check=check,
     )
+
+
+def table_rows(stdout: str) -> list[tuple[str, int]]:
+    """(answer, count) for every two-cell row of the result tables the CLI prints."""
+    rows = []
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
+        if len(cells) == 2 and cells[1].isdigit():
+            rows.append((cells[0], int(cells[1])))
+    return rows
 
 
 def belenios_verify(archive: Path) -> subprocess.CompletedProcess[str]:

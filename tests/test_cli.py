@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import hramada
+from conftest import hramada, table_rows
 
 from hramada.crypto.credentials import generate_credential
 from hramada.verify.verifier import verify_archive
@@ -40,16 +40,6 @@ GOOD = "[[0,1,1,0],[1,0]]"
 def one_line(text: str) -> str:
     """Undo the line wrapping (and the panel borders) of the terminal renderer."""
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
-
-
-def table_rows(stdout: str) -> list[tuple[str, int]]:
-    """(answer, count) for every two-cell row of the printed result tables."""
-    rows = []
-    for line in stdout.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
-        if len(cells) == 2 and cells[1].isdigit():
-            rows.append((cells[0], int(cells[1])))
-    return rows
 
 
 def verified_rows(archive: Path) -> list[tuple[str, int]]:

@@ -10,11 +10,10 @@ without dashes: Belenios rejects it, and so must we.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
-from conftest import VECTORS, hramada
+from conftest import VECTORS, hramada, table_rows
 
 from hramada.protocol.model import Election
 from hramada.verify.report import Report
@@ -54,16 +53,6 @@ def _homomorphic(election: Election, rows: list[list[object]]) -> list[list[int]
         for q, row in zip(election.questions, rows, strict=True)
         if q.homomorphic
     ]
-
-
-def _table_rows(stdout: str) -> list[tuple[str, int]]:
-    """(answer, count) for every two-cell row of the result tables printed by the CLI."""
-    rows = []
-    for line in stdout.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
-        if len(cells) == 2 and cells[1].isdigit():
-            rows.append((cells[0], int(cells[1])))
-    return rows
 
 
 def _expected_rows(election: Election, result: list[list[int]]) -> list[tuple[str, int]]:
@@ -140,7 +129,7 @@ def test_cli_verify_prints_answers_and_exits_0() -> None:
     assert report.election.name in proc.stdout
     assert f"uuid {report.election.uuid}" in proc.stdout
     expected = _homomorphic(report.election, _expected_result(folder))
-    assert _table_rows(proc.stdout) == _expected_rows(report.election, expected)
+    assert table_rows(proc.stdout) == _expected_rows(report.election, expected)
     assert "4 valid ballots, 4 tallied" in proc.stdout
     assert "OK" in proc.stdout
     assert "FAILED" not in proc.stdout + proc.stderr
@@ -154,7 +143,7 @@ def test_cli_verify_ranked_questions_exit_3() -> None:
     report = verify_archive(folder)
     assert report.election is not None
     expected = _homomorphic(report.election, _expected_result(folder))
-    assert _table_rows(proc.stdout) == _expected_rows(report.election, expected)
+    assert table_rows(proc.stdout) == _expected_rows(report.election, expected)
     assert "NOT VERIFIED" in proc.stderr
     assert "ranked question" in proc.stdout
     assert "OK" not in proc.stdout
