@@ -109,9 +109,7 @@ class _Verifier:
             if event.type not in _NEXT[previous]:
                 self.fail(event, "phase", f"{event.type} cannot follow {previous or 'the start'}")
                 continue
-            if (event.type != "Ballot" and previous == "Ballot") or (
-                event.type == "EndBallots" and previous == "Setup"
-            ):
+            if event.type != "Ballot" and ballots:  # the voting phase is over: check it
                 self.check_ballots(events, ballots)
             previous = event.type
             if event.type == "Ballot":
@@ -120,7 +118,7 @@ class _Verifier:
                     ballots.append((index, data))
             else:
                 getattr(self, f"on_{event.type}")(event)
-        if previous == "Ballot":
+        if ballots:  # an election still open
             self.check_ballots(events, ballots)
 
     def on_Setup(self, event: Event) -> None:
