@@ -22,11 +22,11 @@ from hramada.election.credentials import generate_credentials, parse_voters
 from hramada.election.decryption import make_partial_decryption, owners
 from hramada.election.errors import Rejected
 from hramada.election.setup import make_election, make_trustees, new_uuid
-from hramada.election.tally import decode_tally
+from hramada.election.tally import read_tally
 from hramada.election.trustees import election_public_key, make_trustee_key
 from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_b64, sha256_hex
-from hramada.protocol.model import SizedEncryptedTally, Template, TrusteePublicKey
+from hramada.protocol.model import Template, TrusteePublicKey
 
 credentials_app = typer.Typer(help="Credential authority: make the voters' credentials.")
 trustee_app = typer.Typer(help="Trustee: make a key; decrypt the tally with it.")
@@ -105,9 +105,8 @@ def trustee_decrypt(
         tallies = [e for _, e in arch.events if e.type == "EncryptedTally"]
         if not tallies:
             raise Rejected("phase", "the archive has no encrypted tally yet")
-        sized = decode(arch.payload(tallies[-1]), SizedEncryptedTally, "sized tally")
-        tally = decode_tally(ctx.group, arch.data[sized.encrypted_tally])
-        pd = encode(make_partial_decryption(ctx, tally, x))
+        tally = read_tally(ctx.group, arch.payload(tallies[-1]), arch.data)
+        pd = encode(make_partial_decryption(ctx, tally.ciphertexts, x))
         err.print(f"trustee number {numbers[0]}")
         if out:
             _write(out, pd)

@@ -100,9 +100,7 @@ class Group(ABC):
 
     def decode_scalar(self, s: str) -> int:
         """Parse a canonical decimal scalar in [0, q)."""
-        if not isinstance(s, str) or not _DECIMAL.fullmatch(s):
-            raise GroupError(f"not a canonical decimal scalar: {str(s)[:40]!r}")
-        x = int(s)
+        x = decode_decimal(s, "scalar")
         if x >= self.q:
             raise GroupError("scalar out of range [0, q)")
         return x

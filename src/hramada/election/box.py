@@ -18,22 +18,18 @@ from hramada.election.errors import Rejected
 from hramada.election.tally import (
     EncryptedTally,
     compute_tally,
-    decode_tally,
     encode_tally,
     last_ballots,
+    read_tally,
 )
-from hramada.protocol.archive import ArchiveWriter
+from hramada.protocol.archive import ArchiveWriter, chain_problems
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
 from hramada.protocol.model import (
     Owned,
     PartialDecryption,
     Result,
     SetupData,
-    SizedEncryptedTally,
-    weight_from_json,
 )
-
-PHASES = ("voting", "closed", "tallied", "done")
 
 
 class BallotBox:
@@ -68,11 +64,8 @@ class BallotBox:
         archive = writer.archive
         events = [e for _, e in archive.events]
         data = archive.data
-        parent = None
-        for height, (name, event) in enumerate(archive.events):
-            if event.height != height or event.parent != parent:
-                raise Rejected("hash chain", f"event {height} does not extend the one before")
-            parent = name
+        for event, _check, detail in chain_problems(archive):
+            raise Rejected("hash chain", f"event {event.height}: {detail}")
         box = cls(writer, context_from_archive(archive))
         for e in events[1:]:
             payload = archive.payload(e) if e.payload else b""
@@ -110,9 +103,7 @@ class BallotBox:
 
     def _tally_from(self, sized_bytes: bytes) -> EncryptedTally:
         """The stored tally, which must be the one the accepted ballots give."""
-        sized = decode(sized_bytes, SizedEncryptedTally, "sized encrypted tally")
-        cts = decode_tally(self.ctx.group, self.writer.archive.data[sized.encrypted_tally])
-        stored = EncryptedTally(cts, sized.num_tallied, weight_from_json(sized.total_weight))
+        stored = read_tally(self.ctx.group, sized_bytes, self.writer.archive.data)
         if stored != compute_tally(self.ctx, last_ballots(self.ballots)):
             raise Rejected("encrypted tally", "the stored tally is not the tally of the ballots")
         return stored

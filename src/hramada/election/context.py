@@ -34,10 +34,6 @@ class ElectionContext:
     def uuid(self) -> str:
         return self.election.uuid
 
-    @property
-    def weighted(self) -> bool:
-        return any(w != 1 for w in self.credentials.values())
-
 
 def check_questions(election: Election) -> None:
     for i, q in enumerate(election.questions, 1):

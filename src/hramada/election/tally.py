@@ -12,7 +12,7 @@ from hramada.election.context import ElectionContext
 from hramada.election.errors import Rejected
 from hramada.protocol import model
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
-from hramada.protocol.model import SizedEncryptedTally, weight_to_json
+from hramada.protocol.model import SizedEncryptedTally, weight_from_json, weight_to_json
 
 Tally = list[list[Ciphertext]]
 
@@ -67,6 +67,17 @@ def encode_tally(group: Group, tally: EncryptedTally) -> tuple[bytes, bytes]:
         encrypted_tally=sha256_hex(data),
     )
     return data, encode(sized)
+
+
+def read_tally(group: Group, sized_bytes: bytes, data: dict[str, bytes]) -> EncryptedTally:
+    """The tally an EncryptedTally event stores: its sized payload and the member it names."""
+    try:
+        sized = decode(sized_bytes, SizedEncryptedTally, "sized tally")
+        raw = data[sized.encrypted_tally]
+        total_weight = weight_from_json(sized.total_weight)
+    except (FormatError, KeyError, ValueError) as e:
+        raise Rejected("encrypted tally", f"unreadable: {e}") from None
+    return EncryptedTally(decode_tally(group, raw), sized.num_tallied, total_weight)
 
 
 def decode_tally(group: Group, data: bytes) -> Tally:

@@ -108,6 +108,18 @@ def _committed_length(raw: bytes) -> int:
     return end
 
 
+def chain_problems(archive: Archive) -> Iterator[tuple[Event, str, str]]:
+    """(event, check, detail) wherever heights are not 0, 1, 2... or a parent is not the
+    event just before."""
+    previous: str | None = None
+    for i, (name, event) in enumerate(archive.events):
+        if event.height != i:
+            yield event, "height", f"expected height {i}, found {event.height}"
+        if event.parent != previous:
+            yield event, "hash chain", f"parent should be {previous}, is {event.parent}"
+        previous = name
+
+
 def read_archive(path: Path) -> Archive:
     """Parse an archive and check that every member is named after the hash of its bytes."""
     members = [(name, data) for name, data, _ in _members(path.read_bytes())]

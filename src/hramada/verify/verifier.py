@@ -18,8 +18,8 @@ from hramada.election.decryption import (
     owners,
 )
 from hramada.election.errors import Rejected
-from hramada.election.tally import Tally, compute_tally, decode_tally, last_ballots
-from hramada.protocol.archive import Archive, read_archive
+from hramada.election.tally import Tally, compute_tally, last_ballots, read_tally
+from hramada.protocol.archive import Archive, chain_problems, read_archive
 from hramada.protocol.canonical import FormatError, decode
 from hramada.protocol.model import (
     Event,
@@ -27,7 +27,6 @@ from hramada.protocol.model import (
     PartialDecryption,
     Result,
     Shuffle,
-    SizedEncryptedTally,
     weight_from_json,
 )
 from hramada.verify.parallel import check_ballots, default_workers
@@ -85,14 +84,10 @@ class _Verifier:
         return self.report
 
     def check_chain(self) -> None:
-        """Heights 0, 1, 2... and each event's parent is the event before it."""
-        previous: str | None = None
-        for i, (name, event) in enumerate(self.archive.events):
-            if event.height != i:
-                self.fail(event, "height", f"expected height {i}, found {event.height}")
-            if event.parent != previous:
-                self.fail(event, "hash chain", f"parent should be {previous}, is {event.parent}")
-            previous = name
+        """The hash chain, and each event's payload: present where due, stored before it."""
+        for event, check, detail in chain_problems(self.archive):
+            self.fail(event, check, detail)
+        for name, event in self.archive.events:
             if name in self.archive.unordered and event.payload in self.archive.data:
                 self.fail(event, "payload", "the payload member does not precede its event")
             if (event.payload is None) != (event.type in ("EndBallots", "EndShuffles")):
@@ -160,35 +155,26 @@ class _Verifier:
         assert self.ctx is not None
         ctx = self.ctx
         try:
-            sized = decode(self.payload(event) or b"", SizedEncryptedTally, "sized tally")
-            stored = decode_tally(ctx.group, self.archive.data[sized.encrypted_tally])
-            total_weight = weight_from_json(sized.total_weight)
-        except (FormatError, KeyError, ValueError) as e:
-            self.fail(event, "encrypted tally", f"unreadable: {e}")
-            return
-        except Rejected as e:
-            self.fail(event, e.check, e.detail)
-            return
-        try:
+            tally = read_tally(ctx.group, self.payload(event) or b"", self.archive.data)
             expected = compute_tally(ctx, last_ballots(self.accepted))
         except Rejected as e:
             self.fail(event, e.check, e.detail)
             return
         self.report.tallied = expected.num_tallied
-        if sized.num_tallied != expected.num_tallied:
+        if tally.num_tallied != expected.num_tallied:
             self.fail(
                 event,
                 "encrypted tally",
-                f"num_tallied is {sized.num_tallied}, expected {expected.num_tallied}",
+                f"num_tallied is {tally.num_tallied}, expected {expected.num_tallied}",
             )
-        if total_weight != expected.total_weight:
+        if tally.total_weight != expected.total_weight:
             self.fail(
                 event,
                 "encrypted tally",
-                f"total_weight is {total_weight}, expected {expected.total_weight}",
+                f"total_weight is {tally.total_weight}, expected {expected.total_weight}",
             )
         for i, (q, got, want) in enumerate(
-            zip(ctx.election.questions, stored, expected.ciphertexts, strict=False), 1
+            zip(ctx.election.questions, tally.ciphertexts, expected.ciphertexts, strict=False), 1
         ):
             same = got == want if q.homomorphic else Counter(got) == Counter(want)
             if not same:
@@ -197,10 +183,10 @@ class _Verifier:
                     "encrypted tally",
                     f"question {i} differs from the product of the last ballots",
                 )
-        if len(stored) != len(expected.ciphertexts):
+        if len(tally.ciphertexts) != len(expected.ciphertexts):
             self.fail(event, "encrypted tally", "wrong number of questions")
-        self.tally = stored
-        self.total_weight = total_weight
+        self.tally = tally.ciphertexts
+        self.total_weight = tally.total_weight
 
     def has_tally(self, event: Event) -> bool:
         if self.tally is None:
