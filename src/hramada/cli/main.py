@@ -11,6 +11,7 @@ from rich.text import Text
 
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
+from hramada.cli.server import accounts_app, serve, submit
 from hramada.verify.report import Report
 from hramada.verify.verifier import verify_archive
 
@@ -23,6 +24,9 @@ app.add_typer(credentials_app, name="credentials")
 app.add_typer(trustee_app, name="trustee")
 app.add_typer(voter_app, name="voter")
 app.add_typer(admin_app, name="election")
+app.add_typer(accounts_app, name="admin")
+app.command()(serve)
+trustee_app.command("submit")(submit)
 
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 3

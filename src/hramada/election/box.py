@@ -29,6 +29,7 @@ from hramada.protocol.model import (
     PartialDecryption,
     Result,
     SetupData,
+    weight_from_json,
 )
 
 
@@ -43,6 +44,7 @@ class BallotBox:
         self.seen: set[str] = set()
         self.tally: EncryptedTally | None = None
         self.decryptions: dict[int, Factors] = {}
+        self.result: list[list[int]] | None = None
 
     @classmethod
     def create(cls, path: Path, election: bytes, trustees: bytes, credentials: bytes) -> BallotBox:
@@ -83,6 +85,8 @@ class BallotBox:
                 box._decryption(owned.owner, data[owned.payload])
             elif e.type == "Result":
                 box._require("tallied")
+                result = decode(payload, Result, "result").result
+                box.result = [[weight_from_json(n) for n in row] for row in result]
                 box.phase = "done"
             else:
                 raise Rejected("phase", f"{e.type} events are not supported here")
@@ -92,9 +96,9 @@ class BallotBox:
         if self.phase != phase:
             raise Rejected("phase", f"the election is {self.phase}, not {phase}")
 
-    def _accept(self, data: bytes) -> AcceptedBallot:
+    def _accept(self, data: bytes, checked: AcceptedBallot | None = None) -> AcceptedBallot:
         self._require("voting")
-        ballot = check_ballot(self.ctx, data)
+        ballot = check_ballot(self.ctx, data) if checked is None else checked
         if ballot.hash in self.seen:
             raise Rejected("replay", "this very ballot was already cast")
         self.seen.add(ballot.hash)
@@ -123,10 +127,18 @@ class BallotBox:
         factors = check_partial_decryption(self.ctx, self.tally.ciphertexts, known[owner], pd)
         self.decryptions[owner] = factors
 
-    def cast(self, data: bytes) -> AcceptedBallot:
-        """Accept a ballot (a re-vote replaces the credential's earlier one) and append it."""
-        ballot = self._accept(data)
-        self.writer.append("Ballot", [data])
+    def cast(
+        self, data: bytes, checked: AcceptedBallot | None = None, sync: bool = True
+    ) -> AcceptedBallot:
+        """Accept a ballot (a re-vote replaces the credential's earlier one) and append it.
+
+        `checked` is what `check_ballot` returned for these very bytes, when the caller ran the
+        stateless checks elsewhere (the server does, in worker processes); the phase and replay
+        rules are always applied here. With `sync=False` the caller must `writer.sync()` before
+        acknowledging the ballot.
+        """
+        ballot = self._accept(data, checked)
+        self.writer.append("Ballot", [data], sync=sync)
         return ballot
 
     def close(self) -> None:
@@ -158,4 +170,5 @@ class BallotBox:
         result = compute_result(self.ctx, cts, combined, self.tally.total_weight)
         self.writer.append("Result", [encode(Result(result=encode_counts(result)))])
         self.phase = "done"
+        self.result = result
         return result

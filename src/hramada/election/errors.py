@@ -10,3 +10,6 @@ class Rejected(ValueError):
         super().__init__(f"{check}: {detail}")
         self.check = check
         self.detail = detail
+
+    def __reduce__(self) -> tuple[type[Rejected], tuple[str, str]]:
+        return Rejected, (self.check, self.detail)  # crosses process boundaries intact

@@ -155,6 +155,15 @@ class ArchiveWriter:
     def __init__(self, path: Path, archive: Archive) -> None:
         self.path = path
         self.archive = archive
+        self.length = path.stat().st_size  # bytes written so far, all of them complete events
+
+    def sync(self) -> None:
+        """Make every append so far durable (one fsync for a whole batch of appends)."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @classmethod
     def create(cls, path: Path, timestamp: int | None = None) -> ArchiveWriter:
@@ -165,6 +174,11 @@ class ArchiveWriter:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        directory = os.open(path.parent, os.O_RDONLY)  # make the new name itself durable
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
         return cls(path, Archive(header=header, timestamp=ts))
 
     @classmethod
@@ -185,10 +199,11 @@ class ArchiveWriter:
                 os.fsync(f.fileno())
         return cls(path, read_archive(path))
 
-    def append(self, event_type: EventType, records: list[bytes]) -> str:
+    def append(self, event_type: EventType, records: list[bytes], sync: bool = True) -> str:
         """Store `records` as data members and append one event whose payload is the last one.
 
-        Returns the hex hash of the event. The whole append reaches the disk before returning.
+        Returns the hex hash of the event. The whole append reaches the disk before returning,
+        unless `sync` is False: then it is durable only after the next `sync()`.
         """
         archive = self.archive
         last = archive.events[-1][1] if archive.events else None
@@ -207,7 +222,9 @@ class ArchiveWriter:
         with open(self.path, "ab") as f:
             f.write(chunk)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
+        self.length += len(chunk)
         for r in records:
             archive.data[sha256_hex(r)] = r
         archive.events.append((event_hash, event))

@@ -1,0 +1,1 @@
+"""The election server: storage, the JSON API, the pages, and the casting pipeline."""

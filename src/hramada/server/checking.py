@@ -1,0 +1,50 @@
+"""Ballot checks in worker processes, so the event loop stays free while proofs are verified.
+
+Each worker keeps the checked setup of every election it has seen; the first ballot of an
+election sent to a worker that lacks it comes back with `NeedSetup` and is sent again with
+the setup attached.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from hramada.election.ballot import AcceptedBallot, check_ballot
+from hramada.election.context import ElectionContext, load_context
+
+Setup = tuple[bytes, bytes, bytes]  # election, trustees, public credentials
+
+_contexts: dict[str, ElectionContext] = {}  # in each worker: uuid -> checked setup
+
+
+class NeedSetup(Exception):
+    """This worker has not loaded the election yet."""
+
+
+def _check(uuid: str, data: bytes, setup: Setup | None) -> AcceptedBallot:
+    ctx = _contexts.get(uuid)
+    if ctx is None:
+        if setup is None:
+            raise NeedSetup(uuid)
+        ctx = _contexts[uuid] = load_context(*setup)
+    return check_ballot(ctx, data)
+
+
+class Checker:
+    """A pool of processes running `check_ballot`."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+    async def check(self, uuid: str, data: bytes, setup: Setup) -> AcceptedBallot:
+        """Run every stateless acceptance rule; raises `Rejected` naming the failed rule."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self.pool, _check, uuid, data, None)
+        except NeedSetup:
+            return await loop.run_in_executor(self.pool, _check, uuid, data, setup)
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)

@@ -1,0 +1,38 @@
+"""The server's settings, with defaults that need no configuration (SQLite in a data folder)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request size and rate limits; rates are per client address, kept in memory only."""
+
+    ballot_bytes: int = 512 * 1024
+    json_bytes: int = 64 * 1024
+    credentials_bytes: int = 256 * 1024 * 1024
+    # Rejected requests (bad ballots, failed logins) a client may make per minute, and burst.
+    rejections_per_minute: float = 30.0
+    rejection_burst: int = 60
+    # Ballots being checked at once before the server answers 503 and asks to retry.
+    max_pending_ballots: int = 2000
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("hramada-data")
+    database_url: str | None = None  # default: SQLite file in data_dir
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # ballot checkers
+    limits: Limits = field(default_factory=Limits)
+    session_hours: int = 12
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hramada.sqlite').resolve()}"
+
+    @property
+    def archives(self) -> Path:
+        return self.data_dir / "elections"

@@ -1,0 +1,93 @@
+"""Validating what an administrator submits for a new election: texts, questions, window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from hramada.crypto.groups import GROUP_NAMES
+from hramada.election.context import check_questions
+from hramada.election.errors import Rejected
+from hramada.protocol.model import Election, Question, Template
+from hramada.server.problems import Problem
+
+MAX_QUESTIONS = 50
+MAX_ANSWERS = 200
+MAX_TEXT = 10_000
+
+
+def _text(value: object, what: str, limit: int = 1000, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()) or len(value) > limit:
+        raise Problem(400, "election", f"{what}: a text of 1 to {limit} characters")
+    return value.strip()
+
+
+def _int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Problem(400, "election", f"{what}: an integer")
+    return value
+
+
+def parse_time(value: object, what: str) -> datetime | None:
+    """An ISO 8601 time (UTC when no offset is given), or None."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise Problem(400, "window", f"{what}: an ISO 8601 date and time")
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Problem(400, "window", f"{what}: {value[:40]!r} is not an ISO 8601 time") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def check_window(opens: datetime | None, closes: datetime | None) -> None:
+    if opens and closes and closes <= opens:
+        raise Problem(400, "window", "the voting window must close after it opens")
+
+
+def _question(raw: object, i: int) -> Question:
+    if not isinstance(raw, dict):
+        raise Problem(400, "election", f"question {i}: an object")
+    answers = raw.get("answers")
+    if not isinstance(answers, list) or not 1 <= len(answers) <= MAX_ANSWERS:
+        raise Problem(400, "election", f"question {i}: 1 to {MAX_ANSWERS} answers")
+    blank = raw.get("blank", False)
+    if not isinstance(blank, bool):
+        raise Problem(400, "election", f"question {i}: blank is true or false")
+    return Question(
+        answers=[_text(a, f"question {i}, answer {j}") for j, a in enumerate(answers, 1)],
+        blank=True if blank else None,
+        min=_int(raw.get("min"), f"question {i}: min"),
+        max=_int(raw.get("max"), f"question {i}: max"),
+        question=_text(raw.get("question"), f"question {i}"),
+    )
+
+
+def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
+    """The election template and group an administrator asked for; raises Problem."""
+    group = body.get("group", "Ed25519")
+    if group not in GROUP_NAMES:
+        raise Problem(400, "election", f"group: one of {', '.join(GROUP_NAMES)}")
+    questions = body.get("questions")
+    if not isinstance(questions, list) or not 1 <= len(questions) <= MAX_QUESTIONS:
+        raise Problem(400, "election", f"questions: 1 to {MAX_QUESTIONS}")
+    template = Template(
+        description=_text(body.get("description", ""), "description", MAX_TEXT, empty=True),
+        name=_text(body.get("name"), "name", 200),
+        questions=[_question(q, i) for i, q in enumerate(questions, 1)],
+    )
+    probe = Election(
+        version=1,
+        description=template.description,
+        name=template.name,
+        group=group,
+        public_key="",
+        questions=template.questions,
+        uuid="",
+    )
+    try:
+        check_questions(probe)
+    except Rejected as e:
+        raise Problem(400, "election", e.detail) from None
+    return template, group

@@ -1,0 +1,83 @@
+"""An opened election in memory: its ballot box, casting lock, group commit and board index."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hramada.election.ballot import AcceptedBallot
+from hramada.election.box import BallotBox
+from hramada.protocol.canonical import decode
+from hramada.protocol.model import SetupData
+from hramada.server.checking import Setup
+from hramada.server.durability import GroupCommit
+from hramada.server.problems import Problem
+
+STATES = {"voting": "open", "closed": "closed", "tallied": "tallied", "done": "published"}
+
+
+def _setup_of(box: BallotBox) -> Setup:
+    archive = box.writer.archive
+    setup = decode(archive.payload(archive.events[0][1]), SetupData, "setup data")
+    return (
+        archive.data[setup.election],
+        archive.data[setup.trustees],
+        archive.data[setup.credentials],
+    )
+
+
+@dataclass
+class Live:
+    """The archive is the truth; everything else here is derived from it or from the DB row."""
+
+    box: BallotBox
+    opens_at: datetime | None
+    closes_at: datetime | None
+    setup: Setup = field(init=False)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    commit: GroupCommit = field(init=False)
+    index: dict[str, int] = field(default_factory=dict)  # tracking code -> position
+    last: dict[str, int] = field(default_factory=dict)  # credential -> position of its last
+
+    def __post_init__(self) -> None:
+        self.setup = _setup_of(self.box)
+        self.commit = GroupCommit(self.box.writer)
+        for i, b in enumerate(self.box.ballots):
+            self._index(i, b)
+
+    @classmethod
+    def open(cls, path: Path, opens_at: datetime | None, closes_at: datetime | None) -> Live:
+        return cls(BallotBox.open(path), opens_at, closes_at)
+
+    def _index(self, i: int, b: AcceptedBallot) -> None:
+        self.index[b.tracker] = i
+        self.last[b.credential] = i
+
+    @property
+    def state(self) -> str:
+        return STATES[self.box.phase]
+
+    def voting_now(self, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        return (
+            self.box.phase == "voting"
+            and (self.opens_at is None or now >= self.opens_at)
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+    def require_voting(self) -> None:
+        if self.box.phase != "voting":
+            raise Problem(409, "phase", f"voting has ended: the election is {self.state}")
+        if not self.voting_now():
+            raise Problem(403, "window", "the voting window is not open now")
+
+    def accept(self, data: bytes, checked: AcceptedBallot) -> int:
+        """Append a checked ballot (not yet durable); returns the group-commit ticket."""
+        ballot = self.box.cast(data, checked, sync=False)
+        self._index(len(self.box.ballots) - 1, ballot)
+        return self.commit.appended()
+
+    def superseded(self, i: int) -> bool:
+        return self.last[self.box.ballots[i].credential] != i

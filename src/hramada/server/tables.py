@@ -1,0 +1,73 @@
+"""The database schema: administrators, sessions, elections before and around their archive,
+trustees, and the admin log. Ballots live only in the archives."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+admins = Table(
+    "admins",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), unique=True, nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie; never the token
+    Column("admin_id", ForeignKey("admins.id"), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+elections = Table(
+    "elections",
+    metadata,
+    Column("uuid", String(64), primary_key=True),
+    Column("template", Text, nullable=False),  # the Belenios template JSON
+    Column("group_name", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # draft, then opened: the archive knows more
+    Column("opens_at", DateTime(timezone=True)),
+    Column("closes_at", DateTime(timezone=True)),
+    Column("credentials", LargeBinary),  # the public credential list, as uploaded
+    Column("created_by", ForeignKey("admins.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+trustees = Table(
+    "trustees",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("election", ForeignKey("elections.uuid"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), unique=True, nullable=False),
+    Column("public_key", LargeBinary),  # the uploaded TrusteePublicKey JSON
+)
+
+admin_log = Table(
+    "admin_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("admin", String(64), nullable=False),
+    Column("election", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("detail", Text, nullable=False),  # canonical JSON
+    Column("public", Boolean, nullable=False),  # shown on the election's public page
+    Column("hash", String(64), nullable=False),
+)

@@ -1,0 +1,117 @@
+"""The pages: each renders the booth's templates in the visitor's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from hramada.booth.i18n import negotiate
+from hramada.booth.pages import render
+from hramada.server.elections import Elections
+from hramada.server.problems import Problem
+
+LANG_COOKIE = "lang"
+
+
+def language(request: Request) -> str:
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def page(request: Request, name: str, code: int = 200, **context: Any) -> Response:
+    """Render a page; remember a language the visitor picked (a preference, nothing else)."""
+    lang = language(request)
+    response = HTMLResponse(render(name, lang, **context), status_code=code)
+    if request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def error_page(request: Request, problem: Problem) -> Response:
+    return page(
+        request, "error.html", problem.status, status=problem.status, message=problem.message
+    )
+
+
+def _elections(request: Request) -> Elections:
+    return request.app.state.elections
+
+
+def _base(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+async def index(request: Request) -> Response:
+    return page(request, "index.html", elections=_elections(request).summaries())
+
+
+async def election(request: Request) -> Response:
+    info = _elections(request).info(request.path_params["uuid"])
+    return page(request, "election.html", election=info, base_url=_base(request))
+
+
+async def vote(request: Request) -> Response:
+    return page(
+        request, "vote.html", election=_elections(request).info(request.path_params["uuid"])
+    )
+
+
+async def board(request: Request) -> Response:
+    uuid = request.path_params["uuid"]
+    elections = _elections(request)
+    listing = elections.board(uuid)
+    return page(
+        request,
+        "board.html",
+        election=elections.info(uuid),
+        ballots=listing["ballots"],
+        chain_head=listing["chain_head"],
+    )
+
+
+async def result(request: Request) -> Response:
+    info = _elections(request).info(request.path_params["uuid"])
+    return page(request, "result.html", election=info, base_url=_base(request))
+
+
+async def admin(request: Request) -> Response:
+    return page(request, "admin.html")
+
+
+async def trustee(request: Request) -> Response:
+    token = request.path_params["token"]
+    info = _elections(request).trustee_info(token)
+    return page(request, "trustee.html", trustee=info, token=token, base_url=_base(request))
+
+
+async def election_json(request: Request) -> Response:
+    text = _elections(request).election_text(request.path_params["uuid"])
+    return Response(text, media_type="application/json")
+
+
+async def archive(request: Request) -> Response:
+    uuid = request.path_params["uuid"]
+    return Response(
+        _elections(request).archive_bytes(uuid),
+        media_type="application/x-tar",
+        headers={"content-disposition": f'attachment; filename="{uuid}.bel"'},
+    )
+
+
+routes = [
+    Route("/", index),
+    Route("/admin", admin),
+    Route("/trustee/{token}", trustee),
+    Route("/elections/{uuid}", election),
+    Route("/elections/{uuid}/vote", vote),
+    Route("/elections/{uuid}/board", board),
+    Route("/elections/{uuid}/result", result),
+    Route("/elections/{uuid}/election.json", election_json),
+    Route("/elections/{uuid}/archive.bel", archive),
+]
