@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hramada.election.ballot import AcceptedBallot, check_ballot
@@ -32,6 +33,9 @@ from hramada.protocol.model import (
     weight_from_json,
 )
 
+Outcome = AcceptedBallot | tuple[str, str]  # accepted, or the (check, detail) of a rejection
+CheckAll = Callable[[ElectionContext, list[tuple[int, bytes]]], Mapping[int, Outcome]]
+
 
 class BallotBox:
     """Enforces the phase order and every acceptance rule before anything is appended."""
@@ -60,8 +64,12 @@ class BallotBox:
         return cls(writer, ctx)
 
     @classmethod
-    def open(cls, path: Path) -> BallotBox:
-        """Re-open an archive this tool wrote, replaying its events through the same rules."""
+    def open(cls, path: Path, check_all: CheckAll | None = None) -> BallotBox:
+        """Re-open an archive this tool wrote, replaying its events through the same rules.
+
+        `check_all`, when given, runs `check_ballot` on every ballot at once (on all cores,
+        say); the phase and replay rules are still applied here, in order.
+        """
         writer = ArchiveWriter.open(path)
         archive = writer.archive
         events = [e for _, e in archive.events]
@@ -69,10 +77,17 @@ class BallotBox:
         for event, _check, detail in chain_problems(archive):
             raise Rejected("hash chain", f"event {event.height}: {detail}")
         box = cls(writer, context_from_archive(archive))
+        checked: Mapping[int, Outcome] = {}
+        if check_all is not None:
+            ballots = [(e.height, archive.payload(e)) for e in events if e.type == "Ballot"]
+            checked = check_all(box.ctx, ballots)
         for e in events[1:]:
             payload = archive.payload(e) if e.payload else b""
             if e.type == "Ballot":
-                box._accept(payload)
+                outcome = checked.get(e.height)
+                if isinstance(outcome, tuple):
+                    raise Rejected(*outcome)
+                box._accept(payload, outcome)
             elif e.type == "EndBallots":
                 box._require("voting")
                 box.phase = "closed"

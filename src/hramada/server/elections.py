@@ -65,7 +65,8 @@ class Elections:
             rows = db.execute(select(elections).where(elections.c.state != "draft")).all()
         for row in rows:
             opens, closes = _utc(row.opens_at), _utc(row.closes_at)
-            self.live[row.uuid] = Live.open(self.path(row.uuid), opens, closes)
+            path = self.path(row.uuid)
+            self.live[row.uuid] = Live.open(path, opens, closes, self.settings.workers)
 
     # --- reading ---------------------------------------------------------------------
 

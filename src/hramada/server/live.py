@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hramada.election.ballot import AcceptedBallot
-from hramada.election.box import BallotBox
+from hramada.election.box import BallotBox, Outcome
+from hramada.election.context import ElectionContext
 from hramada.protocol.canonical import decode
 from hramada.protocol.model import SetupData
 from hramada.server.checking import Setup
 from hramada.server.durability import GroupCommit
 from hramada.server.problems import Problem
+from hramada.verify.parallel import check_ballots
 
 STATES = {"voting": "open", "closed": "closed", "tallied": "tallied", "done": "published"}
 
@@ -48,8 +50,15 @@ class Live:
             self._index(i, b)
 
     @classmethod
-    def open(cls, path: Path, opens_at: datetime | None, closes_at: datetime | None) -> Live:
-        return cls(BallotBox.open(path), opens_at, closes_at)
+    def open(
+        cls, path: Path, opens_at: datetime | None, closes_at: datetime | None, workers: int
+    ) -> Live:
+        """Replay the archive, its ballots checked again on `workers` processes."""
+
+        def check_all(ctx: ElectionContext, ballots: list[tuple[int, bytes]]) -> dict[int, Outcome]:
+            return check_ballots(ctx, ballots, workers)
+
+        return cls(BallotBox.open(path, check_all), opens_at, closes_at)
 
     def _index(self, i: int, b: AcceptedBallot) -> None:
         self.index[b.tracker] = i

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
-from hramada.election.ballot import AcceptedBallot, check_ballot
+from hramada.election.ballot import check_ballot
+from hramada.election.box import Outcome
 from hramada.election.context import ElectionContext
 from hramada.election.errors import Rejected
 
-Outcome = AcceptedBallot | tuple[str, str]  # accepted, or (check, detail) of the rejection
 _CHUNK = 8
 _context: ElectionContext | None = None  # inherited by forked workers, tables included
 
