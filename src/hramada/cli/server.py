@@ -41,9 +41,12 @@ def serve(
 
     import uvicorn
 
+    from hramada.booth.pages import STATIC_DIR
     from hramada.server.app import create_app
     from hramada.server.config import Settings
 
+    if not (STATIC_DIR / "js" / "booth.js").exists():
+        err.print("warning: the booth's scripts are not built: run `npm ci && npm run build`")
     settings = Settings(
         data_dir=data, database_url=database, workers=workers or os.cpu_count() or 1
     )
@@ -61,7 +64,10 @@ def serve(
         console.print("Voter credentials (each votes once; voting again replaces the ballot):")
         for credential in info["credentials"][:5]:
             console.print(f"  {credential}")
-        console.print(f"Trustees' private keys, to decrypt after closing: {info['trustee_keys']}")
+        console.print(
+            f"Trustees' private keys, to decrypt after closing: {info['trustee_keys']}",
+            soft_wrap=True,
+        )
     console.print(f"Serving on {url}  (Ctrl-C to stop)")
     uvicorn.run(
         create_app(settings),
@@ -89,6 +95,10 @@ def create_account(
     if getpass.getpass("Again: ") != password:
         err.print("error: the passwords differ")
         raise typer.Exit(1)
+    from hramada.booth.pages import STATIC_DIR
+
+    if not (STATIC_DIR / "js" / "booth.js").exists():
+        err.print("warning: the booth's scripts are not built: run `npm ci && npm run build`")
     settings = Settings(data_dir=data, database_url=database)
     data.mkdir(parents=True, exist_ok=True)
     try:
