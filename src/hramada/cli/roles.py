@@ -15,6 +15,7 @@ from hramada.cli.output import console, err, result_tables
 from hramada.crypto.credentials import CredentialError
 from hramada.crypto.group import GroupError
 from hramada.crypto.groups import get_group
+from hramada.election.audit import audit_ballot, describe_choices, read_audit
 from hramada.election.ballot import create_ballot
 from hramada.election.box import BallotBox
 from hramada.election.context import context_from_archive
@@ -138,6 +139,34 @@ def voter_ballot(
             _write(out, ballot)
         else:
             console.out(ballot.decode(), highlight=False)
+
+
+@voter_app.command("audit")
+def voter_audit(
+    election: Annotated[
+        Path, typer.Argument(help="The election: its election.json, or its .bel archive.")
+    ],
+    audit: Annotated[Path, typer.Argument(help="The audit file the voting booth let you save.")],
+) -> None:
+    """Check a ballot audit on your own machine: re-encrypt the revealed choices with the
+    revealed randomness and compare with the audited ballot (which must never be cast)."""
+    with failing():
+        if election.suffix == ".bel":
+            election_bytes = context_from_archive(read_archive(election)).election_bytes
+        else:
+            # The election text is compact JSON ending in "}": a saved copy may have gained a
+            # final newline, which would change its fingerprint.
+            election_bytes = election.read_bytes().rstrip()
+        report = audit_ballot(election_bytes, read_audit(audit.read_bytes()))
+    console.print(Text(report.election.name, style="bold"))
+    console.print(f"choices revealed for the audited ballot {report.tracker}:", highlight=False)
+    for line in describe_choices(report.election, report.choices):
+        console.print(Text(line))
+    if not report.ok:
+        for problem in report.problems:
+            err.print(Text("FAILED ", style="red") + Text(problem), highlight=False)
+        raise typer.Exit(1)
+    console.print(Text("audit ok", style="green") + Text(": the ballot encrypts these choices"))
 
 
 @admin_app.command("new-uuid")

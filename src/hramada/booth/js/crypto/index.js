@@ -1,0 +1,17 @@
+// The voting booth's cryptography: the public API the booth pages import.
+import { createBallot } from './ballot.js';
+
+export { checkAudit } from './audit.js';
+export { normalizeCredential } from './credentials.js';
+export { loadElection } from './election.js';
+export { validatePlaintexts } from './plaintexts.js';
+
+/**
+ * Encrypt, prove and sign the voter's choices for `election` (from loadElection) with their
+ * private credential. Resolves to {ballot: canonical JSON text, trackingCode: its Base64
+ * SHA-256, audit: {choices, randomness}}; reveal `audit` only for a ballot that is never cast.
+ * onProgress(done, total) is called after each proof.
+ */
+export async function makeBallot(election, credential, plaintexts, { onProgress } = {}) {
+  return createBallot(election, credential, plaintexts, { onProgress });
+}
