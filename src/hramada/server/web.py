@@ -95,6 +95,12 @@ async def election_json(request: Request) -> Response:
     return Response(text, media_type="application/json")
 
 
+async def trustees_json(request: Request) -> Response:
+    """The trustees' keys and proofs: the booth checks the election key against them."""
+    live = _elections(request).live_election(request.path_params["uuid"])
+    return Response(live.setup[1], media_type="application/json")
+
+
 async def archive(request: Request) -> Response:
     uuid = request.path_params["uuid"]
     return Response(
@@ -113,5 +119,6 @@ routes = [
     Route("/elections/{uuid}/board", board),
     Route("/elections/{uuid}/result", result),
     Route("/elections/{uuid}/election.json", election_json),
+    Route("/elections/{uuid}/trustees.json", trustees_json),
     Route("/elections/{uuid}/archive.bel", archive),
 ]
