@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from hramada.cli.ceremony import threshold as trustee_threshold
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.server import accounts_app, serve, submit
@@ -27,6 +28,7 @@ app.add_typer(admin_app, name="election")
 app.add_typer(accounts_app, name="admin")
 app.command()(serve)
 trustee_app.command("submit")(submit)
+trustee_app.command("threshold")(trustee_threshold)
 
 EXIT_FAILED = 1
 EXIT_INCOMPLETE = 3

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hramada.server import accounts, adminlog
+from hramada.server.ceremony import Ceremonies
 from hramada.server.elections import Elections
 from hramada.server.limits import Penalties, client_key, read_body
 from hramada.server.problems import Problem
@@ -186,6 +187,12 @@ async def publish_election(request: Request) -> Response:
     return JSONResponse(_elections(request).info(_uuid(request), admin=True))
 
 
+async def restart_ceremony(request: Request) -> Response:
+    admin = _admin(request)
+    Ceremonies(request.app.state.engine).reset(admin, _uuid(request))
+    return JSONResponse(_elections(request).info(_uuid(request), admin=True))
+
+
 async def admin_log(request: Request) -> Response:
     _admin(request)
     with request.app.state.engine.connect() as db:
@@ -238,6 +245,7 @@ routes = [
     Route("/api/admin/elections/{uuid}/trustees", add_trustee, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/window", set_window, methods=["PUT"]),
     Route("/api/admin/elections/{uuid}/open", open_election, methods=["POST"]),
+    Route("/api/admin/elections/{uuid}/ceremony/restart", restart_ceremony, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/close", close_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/publish", publish_election, methods=["POST"]),
     Route("/api/trustee/{token}", trustee_info),

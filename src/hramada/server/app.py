@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hramada.booth.pages import STATIC_DIR
-from hramada.server import api, web
+from hramada.server import api, ceremony_api, web
 from hramada.server.checking import Checker
 from hramada.server.config import Settings
 from hramada.server.database import connect
@@ -94,7 +94,12 @@ def create_app(settings: Settings) -> Starlette:
             engine.dispose()
 
     return Starlette(
-        routes=[*api.routes, *web.routes, Mount("/static", StaticFiles(directory=STATIC_DIR))],
+        routes=[
+            *api.routes,
+            *ceremony_api.routes,
+            *web.routes,
+            Mount("/static", StaticFiles(directory=STATIC_DIR)),
+        ],
         middleware=[Middleware(SecurityHeaders)],
         exception_handlers={Problem: problem_answer, 404: not_found, 405: not_found},
         lifespan=lifespan,

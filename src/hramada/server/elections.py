@@ -24,7 +24,9 @@ from hramada.election.setup import make_election, make_trustees, new_uuid
 from hramada.election.trustees import check_trustee_key, election_public_key
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
 from hramada.protocol.model import Template, TrusteePublicKey
+from hramada.protocol.trustees import Trustee
 from hramada.server import adminlog
+from hramada.server.ceremony import Ceremonies, parse_threshold
 from hramada.server.checking import Checker
 from hramada.server.config import Settings
 from hramada.server.drafts import check_window, parse_draft, parse_time
@@ -52,6 +54,7 @@ class Elections:
         self.engine = engine
         self.settings = settings
         self.checker = checker
+        self.ceremonies = Ceremonies(engine)
         self.live: dict[str, Live] = {}
         self.pending = 0  # ballots being checked right now
         settings.archives.mkdir(parents=True, exist_ok=True)
@@ -121,6 +124,7 @@ class Elections:
         box = live.box if live else None
         trustee_rows = self._trustee_rows(uuid)
         decrypted = set(box.decryptions) if box else set()
+        steps = self.ceremonies.progress(uuid)
         info: Json = {
             "uuid": uuid,
             "name": template.name,
@@ -130,6 +134,7 @@ class Elections:
             "opens_at": _iso(_utc(row.opens_at)),
             "closes_at": _iso(_utc(row.closes_at)),
             "group": row.group_name,
+            "threshold": self.ceremonies.threshold(uuid),
             "questions": [
                 {
                     "question": q.question,
@@ -152,7 +157,7 @@ class Elections:
             "trustees": [
                 {
                     "name": t.name,
-                    "key_submitted": t.public_key is not None,
+                    "key_submitted": t.public_key is not None or steps.get(t.id) == 3,
                     "decrypted": n in decrypted,
                 }
                 | ({"id": t.id} if admin else {})
@@ -232,6 +237,7 @@ class Elections:
         opens = parse_time(body.get("opens_at"), "opens_at")
         closes = parse_time(body.get("closes_at"), "closes_at")
         check_window(opens, closes)
+        threshold = parse_threshold(body.get("threshold"))
         uuid = new_uuid()
         with self.engine.begin() as db:
             db.execute(
@@ -246,7 +252,10 @@ class Elections:
                     created_at=datetime.now(UTC),
                 )
             )
-            adminlog.record(db, admin[1], "create", {"name": template.name, "group": group}, uuid)
+            if threshold is not None:
+                Ceremonies.create(db, uuid, threshold)
+            detail = {"name": template.name, "group": group, "threshold": threshold}
+            adminlog.record(db, admin[1], "create", detail, uuid)
         return uuid
 
     def set_credentials(self, admin: tuple[int, str], uuid: str, data: bytes) -> Json:
@@ -264,6 +273,7 @@ class Elections:
 
     def add_trustee(self, admin: tuple[int, str], uuid: str, name: object) -> Json:
         self._draft(uuid)
+        self.ceremonies.require_not_started(uuid)
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= 200:
             raise Problem(400, "trustee", "a trustee's name is 1 to 200 characters")
         token = secrets.token_urlsafe(32)
@@ -316,18 +326,25 @@ class Elections:
         if not row.credentials:
             raise Problem(409, "credentials", "upload the public credentials first")
         keys = self._trustee_rows(uuid)
-        if not keys or any(t.public_key is None for t in keys):
-            raise Problem(409, "trustee", "every trustee must submit a key first")
         group = get_group(row.group_name)
-        public_keys = [decode(t.public_key, TrusteePublicKey, "trustee key") for t in keys]
-        y = election_public_key(group, list(public_keys))
+        items: list[Trustee]
+        if self.ceremonies.threshold(uuid) is not None:
+            items = [self.ceremonies.parameters(uuid)]  # 409 until the ceremony is complete
+        elif not keys or any(t.public_key is None for t in keys):
+            raise Problem(409, "trustee", "every trustee must submit a key first")
+        else:
+            items = [decode(t.public_key, TrusteePublicKey, "trustee key") for t in keys]
+        try:
+            y = election_public_key(group, items)
+        except Rejected as e:
+            raise Problem.rejected(e) from None
         template = decode(row.template, Template, "template")
         election = make_election(template, group, uuid, y)
         path = self.path(uuid)
         path.unlink(missing_ok=True)  # a draft's archive was never shown to anyone
         try:
             box = await asyncio.to_thread(
-                BallotBox.create, path, election, make_trustees(list(public_keys)), row.credentials
+                BallotBox.create, path, election, make_trustees(items), row.credentials
             )
         except Rejected as e:
             path.unlink(missing_ok=True)
@@ -359,8 +376,9 @@ class Elections:
         async with live.lock:
             if live.box.phase != "tallied":
                 raise Problem(409, "phase", f"the election is {live.state}, not tallied")
-            missing = len(self._trustee_rows(uuid)) - len(live.box.decryptions)
-            if missing:
+            needed = self.ceremonies.threshold(uuid) or len(self._trustee_rows(uuid))
+            missing = needed - len(live.box.decryptions)
+            if missing > 0:
                 raise Problem(409, "phase", f"{missing} trustee(s) have not decrypted yet")
             try:
                 result = await asyncio.to_thread(live.box.publish_result)
@@ -385,12 +403,15 @@ class Elections:
     def trustee_info(self, token: str) -> Json:
         row, number = self.trustee(token)
         live = self.live.get(row.election)
+        threshold = self.ceremonies.threshold(row.election)
+        ceremony_done = self.ceremonies.progress(row.election).get(row.id) == 3
         return {
             "election": row.election,
             "name": row.name,
             "group": self._row(row.election).group_name,
             "state": live.state if live else "draft",
-            "key_submitted": row.public_key is not None,
+            "threshold": threshold,  # None: one key per trustee; else `hramada trustee threshold`
+            "key_submitted": row.public_key is not None or ceremony_done,
             "decryption_submitted": bool(live and number in live.box.decryptions),
             "archive": f"/elections/{row.election}/archive.bel",
         }
@@ -398,6 +419,12 @@ class Elections:
     def submit_key(self, token: str, data: bytes) -> None:
         row, _ = self.trustee(token)
         draft = self._draft(row.election)
+        if self.ceremonies.threshold(row.election) is not None:
+            raise Problem(
+                409,
+                "trustee",
+                "this election uses a threshold key ceremony: run `hramada trustee threshold`",
+            )
         group = get_group(draft.group_name)
         try:
             key = decode(data, TrusteePublicKey, "trustee public key")

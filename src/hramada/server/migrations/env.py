@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import hramada.server.ceremony_tables  # noqa: F401  # registers its tables in the metadata
 from hramada.server.tables import metadata
 
 connection = context.config.attributes["connection"]
