@@ -135,13 +135,19 @@ def set_up(
     group: str = "Ed25519",
     trustees: int = 2,
     weights: bool = False,
+    questions: list[dict[str, object]] | None = None,
 ) -> Election:
     """Every role's set-up step: the admin's draft, the credential authority's CLI, the
     trustees' CLI key generation and upload, and the opening."""
     login(client)
     r = client.post(
         "/api/admin/elections",
-        json={"name": "Test election", "description": "", "group": group, "questions": QUESTIONS},
+        json={
+            "name": "Test election",
+            "description": "",
+            "group": group,
+            "questions": questions or QUESTIONS,
+        },
     )
     assert r.status_code == 201, r.text
     uuid = r.json()["uuid"]

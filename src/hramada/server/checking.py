@@ -8,7 +8,10 @@ the setup attached.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from hramada.election.ballot import AcceptedBallot, check_ballot
@@ -21,6 +24,13 @@ _contexts: dict[str, ElectionContext] = {}  # in each worker: uuid -> checked se
 
 class NeedSetup(Exception):
     """This worker has not loaded the election yet."""
+
+
+def _die_with_parent() -> None:
+    """Make the kernel end this worker when the server dies, even by SIGKILL (Linux)."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _check(uuid: str, data: bytes, setup: Setup | None) -> AcceptedBallot:
@@ -36,7 +46,11 @@ class Checker:
     """A pool of processes running `check_ballot`."""
 
     def __init__(self, workers: int) -> None:
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_die_with_parent,
+        )
 
     async def check(self, uuid: str, data: bytes, setup: Setup) -> AcceptedBallot:
         """Run every stateless acceptance rule; raises `Rejected` naming the failed rule."""

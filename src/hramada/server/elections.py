@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ class Elections:
         self.checker = checker
         self.ceremonies = Ceremonies(engine)
         self.live: dict[str, Live] = {}
+        self._public: dict[str, Json] = {}  # uuid -> cached public info of opened elections
         self.pending = 0  # ballots being checked right now
         settings.archives.mkdir(parents=True, exist_ok=True)
 
@@ -113,7 +115,33 @@ class Elections:
         return out
 
     def info(self, uuid: str, admin: bool = False) -> Json:
-        """What the public (or, with more, an administrator) sees of an election."""
+        """What the public (or, with more, an administrator) sees of an election.
+
+        Voters' pages must not wait on the database: the public view of an opened election
+        is cached, its counts taken from the ballot box, and dropped on every decision."""
+        live = self.live.get(uuid)
+        if admin or live is None:
+            return self._info(uuid, admin)
+        cached = self._public.get(uuid)
+        if cached is None:
+            cached = self._public[uuid] = self._info(uuid, admin=False)
+        box = live.box
+        return cached | {
+            "state": live.state,
+            "voting": live.voting_now(),
+            "ballots": len(box.ballots),
+            "voters": len(live.last),
+            "chain_head": box.writer.archive.last_event,
+            "trustees": [
+                t | {"decrypted": n in box.decryptions} for n, t in enumerate(cached["trustees"], 1)
+            ],
+            "result": box.result,
+        }
+
+    def _changed(self, uuid: str) -> None:
+        self._public.pop(uuid, None)
+
+    def _info(self, uuid: str, admin: bool) -> Json:
         row = self._row(uuid)
         live = self.live.get(uuid)
         if live is None and not admin:
@@ -178,11 +206,22 @@ class Elections:
     def election_text(self, uuid: str) -> bytes:
         return self.live_election(uuid).setup[0]
 
-    def archive_bytes(self, uuid: str) -> bytes:
+    def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
         """The archive up to its last complete event (appends in progress are left out)."""
         writer = self.live_election(uuid).box.writer
-        with open(writer.path, "rb") as f:
-            return f.read(writer.length)
+        path, remaining = writer.path, writer.length
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal remaining
+            with open(path, "rb") as f:
+                while remaining > 0:
+                    chunk = f.read(min(size, remaining))
+                    if not chunk:
+                        return
+                    remaining -= len(chunk)
+                    yield chunk
+
+        return chunks()
 
     def board(self, uuid: str) -> Json:
         live = self.live_election(uuid)
@@ -318,6 +357,7 @@ class Elections:
             adminlog.record(db, admin[1], "window", detail, uuid, public=True)
         if live is not None:
             live.opens_at, live.closes_at = opens, closes
+        self._changed(uuid)
         return {"opens_at": _iso(opens), "closes_at": _iso(closes)}
 
     async def open(self, admin: tuple[int, str], uuid: str) -> None:
@@ -370,6 +410,7 @@ class Elections:
         with self.engine.begin() as db:
             detail = {"ballots": len(live.box.ballots), "voters": len(live.last)}
             adminlog.record(db, admin[1], "close", detail, uuid, public=True)
+        self._changed(uuid)
 
     async def publish(self, admin: tuple[int, str], uuid: str) -> None:
         live = self.live_election(uuid)
@@ -386,6 +427,7 @@ class Elections:
                 raise Problem.rejected(e) from None
         with self.engine.begin() as db:
             adminlog.record(db, admin[1], "publish", {"result": result}, uuid, public=True)
+        self._changed(uuid)
 
     # --- trustees --------------------------------------------------------------------
 
@@ -449,3 +491,4 @@ class Elections:
         with self.engine.begin() as db:
             detail = {"name": row.name, "owner": number}
             adminlog.record(db, f"trustee:{row.name}", "decryption", detail, row.election, True)
+        self._changed(row.election)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hramada.booth.i18n import negotiate
@@ -102,9 +102,10 @@ async def trustees_json(request: Request) -> Response:
 
 
 async def archive(request: Request) -> Response:
+    """The archive as it stands, streamed from a thread so casting goes on meanwhile."""
     uuid = request.path_params["uuid"]
-    return Response(
-        _elections(request).archive_bytes(uuid),
+    return StreamingResponse(
+        _elections(request).archive_chunks(uuid),
         media_type="application/x-tar",
         headers={"content-disposition": f'attachment; filename="{uuid}.bel"'},
     )
