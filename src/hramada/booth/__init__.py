@@ -1,0 +1,1 @@
+"""The browser side: pages, scripts and translations the server serves."""

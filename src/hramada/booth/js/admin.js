@@ -1,0 +1,370 @@
+// The administrators' console: sign in, create elections and run them over the JSON API.
+import { ApiError, api, errorText } from './ui/api.js';
+import { initCopyButtons } from './ui/copy.js';
+import { $, focusOn, h, say } from './ui/dom.js';
+import { detailText } from './ui/detail.js';
+import { addQuestion, readEditor, resetEditor } from './ui/editor.js';
+import { has, t } from './ui/i18n.js';
+import { fromInput, toInput, utc } from './ui/time.js';
+
+const VIEWS = ['list', 'new', 'election', 'log'];
+let current = null; // the election shown in the election view
+
+const enc = encodeURIComponent;
+
+function status(text) {
+  say($('admin-status'), text);
+}
+
+/** Show an API or form error next to `where` (a form or section), or at the top. */
+function fail(error, where = null) {
+  if (error instanceof ApiError && error.status === 401) {
+    showLogin(t('admin.js.session_ended'));
+    return;
+  }
+  showError(errorText(error), where);
+}
+
+function showError(text, where) {
+  let line = where ? where.querySelector(':scope > .error') : null;
+  if (where && !line) {
+    line = h('p', { class: 'error', 'aria-live': 'assertive' });
+    where.append(line);
+  }
+  say(line || $('admin-error'), text);
+}
+
+function clearErrors() {
+  for (const line of document.querySelectorAll('#main .error')) say(line, '');
+  status('');
+}
+
+function stateName(state) {
+  return has('state.' + state) ? t('state.' + state) : state;
+}
+
+function windowText(e) {
+  if (!e.opens_at && !e.closes_at) return t('window.unset');
+  return t('window.range', { opens: utc(e.opens_at) || t('time.unset'), closes: utc(e.closes_at) || t('time.unset') });
+}
+
+/** A log action by its public name where the catalog has one ("window" -> "Voting window changed"). */
+function actionName(action) {
+  return has('decision.' + action) ? t('decision.' + action) : action;
+}
+
+function badge(state) {
+  return h('span', { class: `badge state-${state}`, text: stateName(state) });
+}
+
+// Signing in and out.
+
+function showLogin(message = '') {
+  $('console').hidden = true;
+  $('login').hidden = false;
+  say($('admin-error'), message);
+  $('login-username').focus();
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  clearErrors();
+  try {
+    const me = await api('POST', '/api/admin/login', {
+      username: $('login-username').value,
+      password: $('login-password').value,
+    });
+    $('login-password').value = '';
+    enter(me);
+  } catch (error) {
+    showError(errorText(error), $('login-form'));
+  }
+}
+
+async function onLogout() {
+  try {
+    await api('POST', '/api/admin/logout');
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  showLogin();
+}
+
+function enter(me) {
+  say($('me'), me.username);
+  $('login').hidden = true;
+  $('console').hidden = false;
+  route();
+}
+
+// Views, chosen by the address's #fragment: #/, #/new, #/election/UUID, #/log.
+
+function show(view) {
+  for (const name of VIEWS) $('view-' + name).hidden = name !== view;
+  focusOn($('view-' + view).querySelector('h2'));
+}
+
+async function route() {
+  if ($('console').hidden) return;
+  clearErrors();
+  status('');
+  const hash = window.location.hash;
+  if (hash === '#/new') {
+    show('new');
+  } else if (hash === '#/log') {
+    show('log');
+    await loadLog();
+  } else if (hash.startsWith('#/election/')) {
+    current = decodeURIComponent(hash.slice('#/election/'.length));
+    $('trustee-link-box').hidden = true;
+    show('election');
+    await loadElection();
+  } else {
+    show('list');
+    await loadList();
+  }
+}
+
+// The list of elections.
+
+async function loadList() {
+  let elections;
+  try {
+    elections = await api('GET', '/api/admin/elections');
+  } catch (error) {
+    fail(error, $('view-list'));
+    return;
+  }
+  $('list-empty').hidden = elections.length > 0;
+  $('list-table').hidden = elections.length === 0;
+  $('list-body').replaceChildren(
+    ...elections.map((e) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, h('a', { href: '#/election/' + enc(e.uuid), text: e.name })),
+        h('td', {}, badge(e.state)),
+        h('td', { text: windowText(e) }),
+      ),
+    ),
+  );
+}
+
+// A new election.
+
+async function onCreate(event) {
+  event.preventDefault();
+  clearErrors();
+  const form = $('new-form');
+  let body;
+  try {
+    const name = $('new-name').value.trim();
+    if (!name) throw new Error(t('admin.js.name_empty'));
+    const opens = fromInput($('new-opens').value);
+    const closes = fromInput($('new-closes').value);
+    if (opens && closes && closes <= opens) throw new Error(t('admin.js.window_order'));
+    body = {
+      name,
+      description: $('new-description').value.trim(),
+      group: $('new-group').value,
+      questions: readEditor($('questions')),
+      opens_at: opens,
+      closes_at: closes,
+    };
+  } catch (error) {
+    say($('new-error'), error.message);
+    return;
+  }
+  try {
+    const created = await api('POST', '/api/admin/elections', body);
+    form.reset();
+    resetEditor($('questions'));
+    window.location.hash = '#/election/' + enc(created.uuid);
+  } catch (error) {
+    say($('new-error'), errorText(error));
+  }
+}
+
+// One election.
+
+async function loadElection() {
+  let e;
+  try {
+    e = await api('GET', '/api/admin/elections/' + enc(current));
+  } catch (error) {
+    fail(error, $('view-election'));
+    return;
+  }
+  say($('election-title'), e.name);
+  $('election-state').replaceWith(Object.assign(badge(e.state), { id: 'election-state' }));
+  say($('election-uuid'), e.uuid);
+  say($('election-group'), e.group);
+  say($('election-window'), windowText(e));
+  say($('election-eligible'), String(e.eligible));
+  say($('election-voters'), String(e.voters));
+  say($('election-ballots'), String(e.ballots));
+  say($('election-credentials'), e.credentials_fingerprint || t('admin.js.none'));
+  say($('election-fingerprint'), e.fingerprint || t('admin.js.none'));
+  $('link-public').href = '/elections/' + enc(e.uuid);
+  $('link-board').href = '/elections/' + enc(e.uuid) + '/board';
+  $('link-result').href = '/elections/' + enc(e.uuid) + '/result';
+  say(
+    $('cmd-credentials').querySelector('code'),
+    `hramada credentials generate --uuid ${e.uuid} --voters voters.txt --group ${e.group} --out credentials/`,
+  );
+  $('trustees-body').replaceChildren(
+    ...e.trustees.map((tr) =>
+      h(
+        'tr',
+        {},
+        h('td', { text: tr.name }),
+        h('td', { text: tr.key_submitted ? t('common.yes') : t('common.no') }),
+        h('td', { text: tr.decrypted ? t('common.yes') : t('common.no') }),
+      ),
+    ),
+  );
+  $('window-opens').value = toInput(e.opens_at);
+  $('window-closes').value = toInput(e.closes_at);
+  const reasonNeeded = e.state !== 'draft';
+  $('window-reason').required = reasonNeeded;
+  $('window-reason-hint').hidden = !reasonNeeded;
+  $('phase-open').disabled = e.state !== 'draft';
+  $('phase-close').disabled = e.state !== 'open';
+  $('phase-publish').disabled = e.state !== 'tallied';
+  $('decisions').replaceChildren(
+    ...(e.decisions.length ? e.decisions : [null]).map((d) =>
+      d
+        ? h('li', {}, `${utc(d.time)}: `, h('strong', { text: actionName(d.action) }), d.detail ? ` — ${detailText(d.detail)}` : '')
+        : h('li', { text: t('admin.js.no_decisions') }),
+    ),
+  );
+  await loadLog(e.uuid);
+}
+
+async function onCredentials(event) {
+  event.preventDefault();
+  clearErrors();
+  const file = $('credentials-file').files[0];
+  if (!file) {
+    fail(new Error(t('admin.js.choose_file')), $('credentials-form'));
+    return;
+  }
+  try {
+    const text = await file.text();
+    const answer = await api('PUT', `/api/admin/elections/${enc(current)}/credentials`, text, { raw: true });
+    say($('credentials-outcome'), t('admin.js.credentials_done', { count: answer.count, fingerprint: answer.fingerprint }));
+    $('credentials-form').reset();
+    await loadElection();
+  } catch (error) {
+    fail(error, $('credentials-form'));
+  }
+}
+
+async function onTrustee(event) {
+  event.preventDefault();
+  clearErrors();
+  const name = $('trustee-name').value.trim();
+  if (!name) {
+    fail(new Error(t('admin.js.trustee_empty')), $('trustee-form'));
+    return;
+  }
+  try {
+    const answer = await api('POST', `/api/admin/elections/${enc(current)}/trustees`, { name });
+    $('trustee-form').reset();
+    say($('trustee-link-for'), t('admin.js.link_for', { name }));
+    say($('trustee-link').querySelector('code'), new URL(answer.link, window.location.href).href);
+    $('trustee-link-box').hidden = false;
+    await loadElection();
+    focusOn($('trustee-link-box'));
+  } catch (error) {
+    fail(error, $('trustee-form'));
+  }
+}
+
+async function onWindow(event) {
+  event.preventDefault();
+  clearErrors();
+  const form = $('window-form');
+  const opens = fromInput($('window-opens').value);
+  const closes = fromInput($('window-closes').value);
+  const reason = $('window-reason').value.trim();
+  if (!opens || !closes) return fail(new Error(t('admin.js.window_missing')), form);
+  if (closes <= opens) return fail(new Error(t('admin.js.window_order')), form);
+  if ($('window-reason').required && !reason) return fail(new Error(t('admin.js.reason_missing')), form);
+  try {
+    await api('PUT', `/api/admin/elections/${enc(current)}/window`, { opens_at: opens, closes_at: closes, reason });
+    $('window-reason').value = '';
+    status(t('admin.js.saved'));
+    await loadElection();
+  } catch (error) {
+    fail(error, form);
+  }
+}
+
+async function onPhase(event) {
+  const button = event.currentTarget; // gone from the event once it has been handled
+  const action = button.dataset.action;
+  if (!window.confirm(t('admin.js.confirm_' + action))) return;
+  clearErrors();
+  button.disabled = true;
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/${action}`);
+    status(t('admin.js.done_' + action));
+  } catch (error) {
+    fail(error, button.closest('section'));
+  }
+  await loadElection();
+}
+
+// The tamper-evident admin log: every entry with its hash, and the head of the chain.
+
+async function loadLog(election = null) {
+  let log;
+  try {
+    log = await api('GET', '/api/admin/log');
+  } catch (error) {
+    fail(error, election ? $('view-election') : $('view-log'));
+    return;
+  }
+  const entries = election ? log.entries.filter((e) => e.election === election) : log.entries;
+  const body = election ? $('election-log') : $('log-body');
+  // Each cell carries its column's name, shown before it where the table is stacked (phones).
+  const labels = [...body.closest('table').querySelectorAll('thead th')].map((th) => th.textContent);
+  const rows = entries.map((e) => {
+    const cells = [
+      h('td', { text: String(e.seq) }),
+      election ? null : h('td', {}, e.election ? h('a', { href: '#/election/' + enc(e.election), text: e.election.slice(0, 8) }) : '—'),
+      h('td', { class: 'when', text: utc(e.time) }),
+      h('td', { text: e.admin || '—' }),
+      h('td', { text: actionName(e.action) }),
+      h('td', {}, detailText(e.detail), h('br'), h('span', { class: 'hint', text: t('admin.js.hash') + ' ' }), h('code', { class: 'hash', text: e.hash })),
+    ].filter(Boolean);
+    cells.forEach((cell, i) => cell.setAttribute('data-label', labels[i] || ''));
+    return h('tr', {}, cells);
+  });
+  body.replaceChildren(...rows);
+  if (!election) say($('log-head'), log.head || t('admin.js.none'));
+}
+
+async function start() {
+  initCopyButtons(document);
+  $('login-form').addEventListener('submit', onLogin);
+  $('logout').addEventListener('click', onLogout);
+  $('new-form').addEventListener('submit', onCreate);
+  $('add-question').addEventListener('click', () => addQuestion($('questions')).querySelector('input').focus());
+  $('credentials-form').addEventListener('submit', onCredentials);
+  $('trustee-form').addEventListener('submit', onTrustee);
+  $('window-form').addEventListener('submit', onWindow);
+  for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
+  window.addEventListener('hashchange', route);
+  resetEditor($('questions'));
+  try {
+    enter(await api('GET', '/api/admin/me'));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showLogin();
+    else fail(error);
+  }
+}
+
+start();

@@ -1,0 +1,291 @@
+// The voting booth: credential, choices, review, then cast the encrypted ballot or audit it.
+import { checkAudit, loadElection, normalizeCredential, validatePlaintexts } from './crypto/index.js';
+import { ApiError, api, errorText } from './ui/api.js';
+import { initCopyButtons } from './ui/copy.js';
+import { $, focusOn, h, say } from './ui/dom.js';
+import { t } from './ui/i18n.js';
+import { keepConsistent, mismatch, plaintexts, problem, readQuestions } from './ui/questions.js';
+
+const booth = $('booth');
+const STEPS = ['credential', 'choices', 'review', 'done', 'audit'];
+const MARKERS = { credential: 'credential', choices: 'choices', review: 'review', done: 'review', audit: 'review' };
+
+// What the booth holds while the voter votes; nothing of it is stored anywhere.
+const state = { electionText: '', election: null, credential: null, plaintexts: null, busy: false, auditUrl: null };
+
+function showStep(name, focus = true) {
+  for (const step of STEPS) $('step-' + step).hidden = step !== name;
+  for (const marker of booth.querySelectorAll('[data-step-marker]')) {
+    if (marker.dataset.stepMarker === MARKERS[name]) marker.setAttribute('aria-current', 'step');
+    else marker.removeAttribute('aria-current');
+  }
+  if (focus) focusOn($('step-' + name).querySelector('h2'));
+}
+
+/** The booth's message for an Error thrown by the crypto module or sent by the worker. */
+function cryptoMessage(error) {
+  const known = { 'credential-format': 'vote.js.credential_format', 'credential-checksum': 'vote.js.credential_checksum', choices: 'vote.js.choices_invalid', election: 'vote.js.election_invalid' };
+  const key = error && known[error.code];
+  return key ? `${t(key)} (${error.message})` : t('vote.js.encrypt_failed', { message: error ? error.message : '' });
+}
+
+// Step 1: the credential.
+
+function onCredential(event) {
+  event.preventDefault();
+  const input = $('credential');
+  try {
+    state.credential = normalizeCredential(input.value);
+  } catch (error) {
+    input.setAttribute('aria-invalid', 'true');
+    say($('credential-error'), cryptoMessage(error));
+    input.focus();
+    return;
+  }
+  input.removeAttribute('aria-invalid');
+  input.value = ''; // the credential now lives only in this page's memory, until the ballot is cast
+  say($('credential-error'), '');
+  showStep('choices');
+}
+
+// Step 2: the choices.
+
+const questions = booth ? readQuestions($('choices-form')) : [];
+
+function onTick(q, box) {
+  keepConsistent(q, box);
+  say(q.error, problem(q, false));
+  q.fieldset.classList.toggle('invalid', Boolean(q.error.textContent));
+  if (questions.every((other) => !other.error.textContent)) say($('choices-error'), '');
+}
+
+function onChoices(event) {
+  event.preventDefault();
+  let first = null;
+  for (const q of questions) {
+    const message = problem(q, true);
+    say(q.error, message);
+    q.fieldset.classList.toggle('invalid', Boolean(message));
+    if (message && !first) first = q;
+  }
+  if (first) {
+    say($('choices-error'), t('vote.js.fix_choices'));
+    (first.answers[0] || first.blank).focus();
+    return;
+  }
+  const chosen = plaintexts(questions);
+  try {
+    validatePlaintexts(state.election, chosen);
+  } catch (error) {
+    say($('choices-error'), cryptoMessage(error));
+    return;
+  }
+  say($('choices-error'), '');
+  state.plaintexts = chosen;
+  fillChoices($('review-list'), chosen);
+  say($('review-error'), '');
+  showStep('review');
+}
+
+/** A readable list of the choices, question by question. */
+function fillChoices(container, chosen) {
+  container.replaceChildren(
+    ...questions.map((q, i) => {
+      const bits = q.blankAllowed ? chosen[i].slice(1) : chosen[i];
+      const blank = q.blankAllowed && chosen[i][0] === 1;
+      const names = q.answers.filter((_, j) => bits[j] === 1).map((box) => box.labels[0].textContent.trim());
+      let items;
+      if (blank) items = [h('li', { class: 'blank', text: t('vote.js.blank_vote') })];
+      else if (names.length === 0) items = [h('li', { class: 'blank', text: t('vote.js.no_answer') })];
+      else items = names.map((name) => h('li', { text: name }));
+      return h('div', { class: 'review-question' }, h('h3', { text: q.text }), h('ul', {}, items));
+    }),
+  );
+}
+
+// Step 3: encryption in a worker, then cast or audit.
+
+function encrypt() {
+  const bar = $('encrypt-progress');
+  bar.value = 0;
+  $('encrypting').hidden = false;
+  return new Promise((resolve, reject) => {
+    let worker;
+    try {
+      worker = new Worker(booth.dataset.workerUrl, { type: 'module' });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    worker.onmessage = (event) => {
+      const message = event.data || {};
+      if (message.progress) {
+        const [done, total] = message.progress;
+        bar.max = total || 1;
+        bar.value = done;
+        return;
+      }
+      worker.terminate();
+      if (message.result) resolve(message.result);
+      else reject(Object.assign(new Error(message.error ? message.error.message : ''), { code: message.error && message.error.code }));
+    };
+    worker.onerror = (event) => {
+      worker.terminate();
+      reject(new Error(event.message || 'worker'));
+    };
+    worker.postMessage({ electionText: state.electionText, credential: state.credential, plaintexts: state.plaintexts });
+  });
+}
+
+function setBusy(busy) {
+  state.busy = busy;
+  for (const id of ['cast', 'audit', 'back-to-choices']) $(id).disabled = busy;
+  if (!busy) $('encrypting').hidden = true;
+}
+
+async function onCast() {
+  if (state.busy) return;
+  setBusy(true);
+  say($('review-error'), '');
+  let sealed;
+  try {
+    sealed = await encrypt();
+  } catch (error) {
+    say($('review-error'), cryptoMessage(error));
+    setBusy(false);
+    return;
+  }
+  say($('booth-status'), t('vote.js.sending'));
+  try {
+    const answer = await api('POST', booth.dataset.ballotsUrl, sealed.ballot, { raw: true });
+    const echoed = answer && answer.tracking_code;
+    showCast(sealed.trackingCode, Boolean(echoed) && echoed !== sealed.trackingCode);
+  } catch (error) {
+    refused(error, sealed.trackingCode);
+  } finally {
+    say($('booth-status'), '');
+    setBusy(false);
+  }
+}
+
+/** The server refused the ballot, or could not be reached: say so, and where to go next. */
+function refused(error, trackingCode) {
+  if (error instanceof ApiError && error.status === 0) {
+    say($('review-error'), t('vote.js.network_unknown', { code: trackingCode }));
+  } else if (error instanceof ApiError && ['credential', 'signature'].includes(error.check)) {
+    say($('credential-error'), errorText(error));
+    showStep('credential');
+  } else {
+    say($('review-error'), t('vote.js.refused', { message: errorText(error) }));
+  }
+}
+
+/** The ballot is in: show its tracking code (computed here, from the bytes sent) and forget the rest. */
+function showCast(trackingCode, serverDisagrees) {
+  state.credential = null;
+  state.plaintexts = null;
+  $('credential').value = '';
+  $('review-list').replaceChildren();
+  for (const q of questions) for (const box of [...q.answers, q.blank]) if (box) box.checked = false;
+  say($('tracking-code'), trackingCode);
+  say($('done-warning'), serverDisagrees ? t('vote.js.tracking_mismatch') : '');
+  const link = new URL(booth.dataset.boardUrl, window.location.href);
+  link.searchParams.set('code', trackingCode);
+  $('find-link').href = link.pathname + link.search;
+  showStep('done');
+}
+
+async function onAudit() {
+  if (state.busy) return;
+  setBusy(true);
+  say($('review-error'), '');
+  let sealed;
+  try {
+    sealed = await encrypt();
+  } catch (error) {
+    say($('review-error'), cryptoMessage(error));
+    setBusy(false);
+    return;
+  }
+  setBusy(false);
+  showAudit(sealed);
+}
+
+// Step 4: the audited ballot, never cast.
+
+function showAudit({ ballot, trackingCode, audit }) {
+  let outcome;
+  try {
+    outcome = checkAudit(state.election, ballot, audit);
+  } catch (error) {
+    outcome = { ok: false, problems: [error.message] };
+  }
+  const choices = audit && audit.choices ? audit.choices : state.plaintexts;
+  const randomness = audit && audit.randomness !== undefined ? audit.randomness : audit;
+  fillChoices($('audit-choices'), choices);
+  say($('audit-tracking'), trackingCode);
+  say($('audit-randomness'), JSON.stringify(randomness, null, 1));
+  const line = $('audit-outcome');
+  say(line, outcome.ok ? t('vote.js.audit_ok') : t('vote.js.audit_failed'));
+  line.classList.toggle('ok', outcome.ok);
+  line.classList.toggle('bad', !outcome.ok);
+  $('audit-problems').replaceChildren(...(outcome.problems || []).map((p) => h('li', { text: String(p) })));
+  // The audit file of `hramada voter audit`: the ballot as its exact text, choices, randomness.
+  const file = JSON.stringify({ ballot, choices, randomness }, null, 1) + '\n';
+  if (state.auditUrl) URL.revokeObjectURL(state.auditUrl);
+  state.auditUrl = URL.createObjectURL(new Blob([file], { type: 'application/json' }));
+  $('audit-download').href = state.auditUrl;
+  showStep('audit');
+}
+
+function leaveAudit() {
+  $('audit-choices').replaceChildren();
+  say($('audit-randomness'), '');
+  if (state.auditUrl) URL.revokeObjectURL(state.auditUrl);
+  state.auditUrl = null;
+  showStep('choices');
+}
+
+// Start: fetch election.json, check it, then ask for the credential.
+
+async function start() {
+  booth.hidden = false;
+  initCopyButtons(booth);
+  const status = $('booth-status');
+  let bytes;
+  try {
+    const response = await fetch(booth.dataset.electionUrl, { credentials: 'same-origin' });
+    if (!response.ok) throw new Error(String(response.status));
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch {
+    say(status, t('vote.js.load_failed'));
+    return;
+  }
+  const published = booth.dataset.fingerprint;
+  try {
+    state.electionText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    state.election = loadElection(state.electionText); // its fingerprint: SHA-256 of these bytes
+    if (published && state.election.fingerprint !== published) throw new Error(t('vote.js.fingerprint_mismatch'));
+    const different = mismatch(state.electionText, questions);
+    if (different) throw new Error(different);
+  } catch (error) {
+    say(status, t('vote.js.election_unusable', { message: error.message }));
+    return;
+  }
+  say($('review-fingerprint'), state.election.fingerprint);
+  say(status, '');
+  for (const q of questions) {
+    for (const box of [...q.answers, q.blank]) if (box) box.addEventListener('change', () => onTick(q, box));
+  }
+  $('credential-form').addEventListener('submit', onCredential);
+  $('choices-form').addEventListener('submit', onChoices);
+  $('back-to-credential').addEventListener('click', () => showStep('credential'));
+  $('back-to-choices').addEventListener('click', () => showStep('choices'));
+  $('cast').addEventListener('click', onCast);
+  $('audit').addEventListener('click', onAudit);
+  $('audit-back').addEventListener('click', leaveAudit);
+  $('vote-again').addEventListener('click', () => showStep('credential'));
+  showStep('credential', false);
+}
+
+if (booth) start();

@@ -1,0 +1,72 @@
+// The booth's question forms: reading the ticked boxes as Belenios plaintexts, and checking counts.
+import { t } from './i18n.js';
+
+/** One entry per <fieldset class="question">: its boxes and limits. */
+export function readQuestions(form) {
+  return [...form.querySelectorAll('fieldset.question')].map((fieldset) => ({
+    fieldset,
+    text: fieldset.querySelector('legend').textContent.trim(),
+    min: Number(fieldset.dataset.min),
+    max: Number(fieldset.dataset.max),
+    blankAllowed: fieldset.dataset.blank === 'true',
+    answers: [...fieldset.querySelectorAll('input[data-answer]')],
+    blank: fieldset.querySelector('input[data-blank-choice]'),
+    error: fieldset.querySelector('.error'),
+  }));
+}
+
+/** The problem with one question's ticks ("" if none); `strict` also reports too few. */
+export function problem(q, strict) {
+  if (q.blank && q.blank.checked) return '';
+  const n = q.answers.filter((box) => box.checked).length;
+  if (n > q.max) return t('vote.js.too_many', { max: q.max });
+  if (strict && n < q.min) {
+    return q.blankAllowed ? t('vote.js.too_few_or_blank', { min: q.min }) : t('vote.js.too_few', { min: q.min });
+  }
+  return '';
+}
+
+/** The plaintexts: per question 0/1 per answer, the blank flag first where blank is allowed. */
+export function plaintexts(questions) {
+  return questions.map((q) => {
+    const blank = Boolean(q.blank && q.blank.checked);
+    const bits = q.answers.map((box) => (!blank && box.checked ? 1 : 0));
+    return q.blankAllowed ? [blank ? 1 : 0, ...bits] : bits;
+  });
+}
+
+/** A blank vote clears the answers; an answer clears the blank vote. */
+export function keepConsistent(q, changed) {
+  if (!changed.checked) return;
+  if (changed === q.blank) for (const box of q.answers) box.checked = false;
+  else if (q.blank) q.blank.checked = false;
+}
+
+/**
+ * The questions of election.json (plain Belenios homomorphic questions, or {type, value}
+ * wrapped ones) compared with the page's forms: a message for the first difference, or "".
+ */
+export function mismatch(electionText, questions) {
+  let published;
+  try {
+    published = JSON.parse(electionText).questions;
+  } catch {
+    return t('vote.js.election_mismatch');
+  }
+  if (!Array.isArray(published) || published.length !== questions.length) return t('vote.js.election_mismatch');
+  for (const [i, raw] of published.entries()) {
+    const q = raw && raw.value && !raw.answers ? raw.value : raw;
+    const page = questions[i];
+    if (
+      !q ||
+      !Array.isArray(q.answers) ||
+      q.answers.length !== page.answers.length ||
+      Number(q.min) !== page.min ||
+      Number(q.max) !== page.max ||
+      Boolean(q.blank) !== page.blankAllowed
+    ) {
+      return t('vote.js.election_mismatch');
+    }
+  }
+  return '';
+}

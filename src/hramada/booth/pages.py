@@ -1,0 +1,135 @@
+"""Rendering the pages: one Jinja2 environment over templates/, translated per request."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from hramada.booth.i18n import DEFAULT, LANGUAGES, NATIVE_NAMES, messages, translate
+
+BOOTH_DIR = Path(__file__).parent
+STATIC_DIR = BOOTH_DIR / "static"
+TEMPLATES_DIR = BOOTH_DIR / "templates"
+
+PAGES = (
+    "index.html",
+    "election.html",
+    "vote.html",
+    "board.html",
+    "result.html",
+    "admin.html",
+    "trustee.html",
+    "error.html",
+)
+
+# The page and file addresses the templates link to (the server routes them).
+ROUTES = {
+    "index": "/",
+    "admin": "/admin",
+    "election": "/elections/{uuid}",
+    "vote": "/elections/{uuid}/vote",
+    "board": "/elections/{uuid}/board",
+    "result": "/elections/{uuid}/result",
+    "election_json": "/elections/{uuid}/election.json",
+    "archive": "/elections/{uuid}/archive.bel",
+    "api_ballots": "/api/elections/{uuid}/ballots",
+    "api_find": "/api/elections/{uuid}/ballots/find",
+    "trustee_api": "/api/trustee/{token}",
+}
+
+
+def url(name: str, **params: object) -> str:
+    """The path of a route, e.g. url("vote", uuid=...)."""
+    return ROUTES[name].format(**params)
+
+
+def utc_time(iso: str | None) -> str:
+    """An ISO 8601 UTC time from the server as `2026-11-23 10:00 UTC` ("" for none)."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso).astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _detail_value(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            return utc_time(value) if "T" in value and value[:4].isdigit() else value
+        except ValueError:
+            return value
+    if value is None:
+        return "—"
+    if isinstance(value, list) and all(v is None or isinstance(v, str) for v in value):
+        return " → ".join(_detail_value(v) for v in value)  # such as the previous window
+    return json.dumps(value, ensure_ascii=False)
+
+
+def detail_text(detail: object) -> str:
+    """A decision's details (a JSON object from the admin log) as one line:
+    `reason: outage; opens_at: 2026-11-23 10:00 UTC`; strings stay as they are."""
+    if detail is None:
+        return ""
+    if isinstance(detail, Mapping):
+        return "; ".join(
+            f"{k}: {_detail_value(v)}" for k, v in detail.items() if v not in ("", None)
+        )
+    return _detail_value(detail)
+
+
+def result_rows(question: Mapping[str, object], counts: Sequence[int]) -> list[dict[str, object]]:
+    """One row per count of a question's result, in the result's order (blank first where
+    allowed): {"answer": text or None for blank, "count": n}."""
+    answers = question["answers"]
+    assert isinstance(answers, list)
+    labels: list[str | None] = ([None] if question.get("blank") else []) + list(answers)
+    return [{"answer": label, "count": count} for label, count in zip(labels, counts, strict=False)]
+
+
+def _percent(lang: str, count: int, total: int) -> str:
+    """`count` as a share of `total`, one decimal, with the language's decimal separator."""
+    if total <= 0:
+        return "—"
+    text = f"{100 * count / total:.1f}"
+    return text + "%" if lang == "en" else text.replace(".", ",") + "\u00a0%"
+
+
+def _known(key: str) -> bool:
+    """Whether the catalogs have `key` (for values such as decision names, shown raw if not)."""
+    return key in messages(DEFAULT)
+
+
+def _pick(lang: str, *prefixes: str) -> dict[str, str]:
+    """The messages whose keys start with one of `prefixes`, for a page's JS data block."""
+    return {k: v for k, v in messages(lang).items() if k.startswith(prefixes)}
+
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.globals.update(languages=LANGUAGES, language_names=NATIVE_NAMES, url=url)
+environment.filters.update(utc=utc_time, detail=detail_text)
+environment.globals.update(result_rows=result_rows, known=_known)
+
+
+def render(page: str, lang: str, **context: object) -> str:
+    """The HTML of `page` (one of PAGES) in `lang`, with the server's `context`."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}")
+    template = environment.get_template(page)
+    return template.render(
+        context,
+        lang=lang,
+        t=partial(translate, lang),
+        messages=messages(lang),
+        pick=partial(_pick, lang),
+        percent=partial(_percent, lang),
+    )
