@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -174,3 +175,17 @@ def test_sigkill_while_casting_loses_no_acknowledged_ballot(tmp_path: Path) -> N
     stored = {sha256_b64(d) for d in read_archive(archive).data.values()}
     assert set(acknowledged) <= stored
     assert hramada("verify", str(archive)).returncode == 0
+
+
+def test_a_dead_checker_process_is_replaced(two_elections: Running) -> None:
+    server, client, election, _other, ctx = two_elections
+    url = f"/api/elections/{election.uuid}/ballots"
+    assert client.post(url, content=create_ballot(ctx, election.credentials[0], VOTE)).is_success
+    assert server.process is not None
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    workers = [int(p) for p in children.read_text().split()]
+    assert workers, "the server has no checker processes"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    r = client.post(url, content=create_ballot(ctx, election.credentials[1], VOTE))
+    assert r.status_code == 200, r.text

@@ -36,6 +36,7 @@ ROUTES = {
     "board": "/elections/{uuid}/board",
     "result": "/elections/{uuid}/result",
     "election_json": "/elections/{uuid}/election.json",
+    "trustees_json": "/elections/{uuid}/trustees.json",
     "archive": "/elections/{uuid}/archive.bel",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",

@@ -13,6 +13,7 @@ import multiprocessing
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from hramada.election.ballot import AcceptedBallot, check_ballot
 from hramada.election.context import ElectionContext, load_context
@@ -46,19 +47,39 @@ class Checker:
     """A pool of processes running `check_ballot`."""
 
     def __init__(self, workers: int) -> None:
-        self.pool = ProcessPoolExecutor(
-            workers,
+        self.workers = workers
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_die_with_parent,
         )
 
     async def check(self, uuid: str, data: bytes, setup: Setup) -> AcceptedBallot:
-        """Run every stateless acceptance rule; raises `Rejected` naming the failed rule."""
+        """Run every stateless acceptance rule; raises `Rejected` naming the failed rule.
+
+        A worker that died (killed by the OOM killer, say) breaks the pool: the pool is
+        replaced and the check runs once more."""
+        pool = self.pool
+        try:
+            return await self._check(pool, uuid, data, setup)
+        except BrokenProcessPool:
+            if self.pool is pool:  # the first of the failed checks replaces it
+                self.pool = self._new_pool()
+                pool.shutdown(wait=False, cancel_futures=True)
+            return await self._check(self.pool, uuid, data, setup)
+
+    @staticmethod
+    async def _check(
+        pool: ProcessPoolExecutor, uuid: str, data: bytes, setup: Setup
+    ) -> AcceptedBallot:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self.pool, _check, uuid, data, None)
+            return await loop.run_in_executor(pool, _check, uuid, data, None)
         except NeedSetup:
-            return await loop.run_in_executor(self.pool, _check, uuid, data, setup)
+            return await loop.run_in_executor(pool, _check, uuid, data, setup)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)

@@ -11,7 +11,7 @@ const STEPS = ['credential', 'choices', 'review', 'done', 'audit'];
 const MARKERS = { credential: 'credential', choices: 'choices', review: 'review', done: 'review', audit: 'review' };
 
 // What the booth holds while the voter votes; nothing of it is stored anywhere.
-const state = { electionText: '', election: null, credential: null, plaintexts: null, busy: false, auditUrl: null };
+const state = { electionText: '', trusteesText: '', election: null, credential: null, plaintexts: null, busy: false, auditUrl: null };
 
 function showStep(name, focus = true) {
   for (const step of STEPS) $('step-' + step).hidden = step !== name;
@@ -133,7 +133,7 @@ function encrypt() {
       worker.terminate();
       reject(new Error(event.message || 'worker'));
     };
-    worker.postMessage({ electionText: state.electionText, credential: state.credential, plaintexts: state.plaintexts });
+    worker.postMessage({ electionText: state.electionText, trusteesText: state.trusteesText, credential: state.credential, plaintexts: state.plaintexts });
   });
 }
 
@@ -254,9 +254,12 @@ async function start() {
   const status = $('booth-status');
   let bytes;
   try {
-    const response = await fetch(booth.dataset.electionUrl, { credentials: 'same-origin' });
-    if (!response.ok) throw new Error(String(response.status));
+    const [response, trustees] = await Promise.all(
+      [booth.dataset.electionUrl, booth.dataset.trusteesUrl].map((u) => fetch(u, { credentials: 'same-origin' })),
+    );
+    if (!response.ok || !trustees.ok) throw new Error(String(response.status));
     bytes = new Uint8Array(await response.arrayBuffer());
+    state.trusteesText = await trustees.text();
   } catch {
     say(status, t('vote.js.load_failed'));
     return;
@@ -264,7 +267,8 @@ async function start() {
   const published = booth.dataset.fingerprint;
   try {
     state.electionText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    state.election = loadElection(state.electionText); // its fingerprint: SHA-256 of these bytes
+    // Its fingerprint is the SHA-256 of these bytes; its key must be the trustees' joint key.
+    state.election = loadElection(state.electionText, state.trusteesText);
     if (published && state.election.fingerprint !== published) throw new Error(t('vote.js.fingerprint_mismatch'));
     const different = mismatch(state.electionText, questions);
     if (different) throw new Error(different);
