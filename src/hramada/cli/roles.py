@@ -22,7 +22,7 @@ from hramada.election.context import context_from_archive
 from hramada.election.credentials import generate_credentials, parse_voters
 from hramada.election.decryption import make_partial_decryption, owners
 from hramada.election.errors import Rejected
-from hramada.election.setup import make_election, make_trustees, new_uuid
+from hramada.election.setup import check_uuid, make_election, make_trustees, new_uuid
 from hramada.election.tally import read_tally
 from hramada.election.trustees import election_public_key, make_trustee_key
 from hramada.protocol.archive import read_archive
@@ -65,6 +65,7 @@ def credentials_generate(
     """Write private_credentials.json (to send to the voters, then destroy) and
     public_credentials.json (for the administrator)."""
     with failing():
+        check_uuid(uuid)
         batch = generate_credentials(get_group(group), uuid, parse_voters(voters.read_text()))
         _write(out / "private_credentials.json", json.dumps(batch.private, indent=1) + "\n")
         _write(out / "public_credentials.json", batch.public)

@@ -16,6 +16,13 @@ def new_uuid() -> str:
     return "".join(secrets.choice(BASE58) for _ in range(14))
 
 
+def check_uuid(uuid: str) -> str:
+    """Refuse what cannot be a Belenios election UUID (at least 14 Base58 characters)."""
+    if len(uuid) < 14 or any(c not in BASE58 for c in uuid):
+        raise ValueError(f"{uuid[:40]!r} is not an election UUID (14+ Base58 characters)")
+    return uuid
+
+
 def make_election(template: Template, group: Group, uuid: str, public_key: Element) -> bytes:
     """The election member: the template with version, group, joint key and UUID filled in."""
     election = Election(
