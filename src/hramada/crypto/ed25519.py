@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from nacl import _sodium  # type: ignore[attr-defined]  # libsodium's raw bindings
+from nacl import _sodium  # libsodium's raw bindings
 
 from hramada.crypto.group import Element, FixedBase, Group, GroupError
 
