@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -12,34 +11,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hramada.server import accounts, adminlog
-from hramada.server.ceremony import Ceremonies
 from hramada.server.elections import Elections
-from hramada.server.limits import Penalties, client_key, read_body
+from hramada.server.limits import penalized, read_body
 from hramada.server.problems import Problem
 
 SESSION_COOKIE = "hramada_session"
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _elections(request: Request) -> Elections:
     return request.app.state.elections
-
-
-def _penalized(endpoint: Endpoint) -> Endpoint:
-    """Count a client's refused requests and refuse a client that sends too many."""
-
-    async def guarded(request: Request) -> Response:
-        penalties: Penalties = request.app.state.penalties
-        key = client_key(request)
-        penalties.check(key)
-        try:
-            return await endpoint(request)
-        except Problem as p:
-            if 400 <= p.status < 500 and p.check != "phase":
-                penalties.charge(key)
-            raise
-
-    return guarded
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -82,7 +62,7 @@ async def election_info(request: Request) -> Response:
     return JSONResponse(_elections(request).info(_uuid(request)))
 
 
-@_penalized
+@penalized
 async def cast_ballot(request: Request) -> Response:
     elections = _elections(request)
     uuid = _uuid(request)
@@ -104,7 +84,7 @@ async def find_ballot(request: Request) -> Response:
 # --- administrators ------------------------------------------------------------------
 
 
-@_penalized
+@penalized
 async def login(request: Request) -> Response:
     body = await _json(request)
     username, password = body.get("username"), body.get("password")
@@ -189,7 +169,7 @@ async def publish_election(request: Request) -> Response:
 
 async def restart_ceremony(request: Request) -> Response:
     admin = _admin(request)
-    Ceremonies(request.app.state.engine).reset(admin, _uuid(request))
+    _elections(request).ceremonies.reset(admin, _uuid(request))
     return JSONResponse(_elections(request).info(_uuid(request), admin=True))
 
 
@@ -213,14 +193,14 @@ async def trustee_info(request: Request) -> Response:
     return JSONResponse(_elections(request).trustee_info(str(request.path_params["token"])))
 
 
-@_penalized
+@penalized
 async def trustee_key(request: Request) -> Response:
     data = await read_body(request, request.app.state.settings.limits.json_bytes)
     _elections(request).submit_key(str(request.path_params["token"]), data)
     return JSONResponse({"accepted": "key"})
 
 
-@_penalized
+@penalized
 async def trustee_decryption(request: Request) -> Response:
     limit = request.app.state.settings.limits.credentials_bytes
     data = await read_body(request, limit)

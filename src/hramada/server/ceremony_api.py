@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,38 +9,18 @@ from starlette.routing import Route
 
 from hramada.protocol.canonical import encode
 from hramada.server.ceremony import CERTIFICATE, POLYNOMIAL, VERIFICATION_KEY, Ceremonies
-from hramada.server.limits import Penalties, client_key, read_body
-from hramada.server.problems import Problem
-
-Endpoint = Callable[[Request], Awaitable[Response]]
+from hramada.server.limits import Endpoint, penalized, read_body
 
 # A polynomial upload carries one sealed share per trustee (about 2 kB each in a 2048-bit group).
 POLYNOMIAL_BYTES = 4 * 1024 * 1024
 
 
 def _ceremonies(request: Request) -> Ceremonies:
-    return Ceremonies(request.app.state.engine)
+    return request.app.state.elections.ceremonies
 
 
 def _token(request: Request) -> str:
     return str(request.path_params["token"])
-
-
-def _penalized(endpoint: Endpoint) -> Endpoint:
-    """Count a client's refused uploads and refuse a client that sends too many (as api.py)."""
-
-    async def guarded(request: Request) -> Response:
-        penalties: Penalties = request.app.state.penalties
-        key = client_key(request)
-        penalties.check(key)
-        try:
-            return await endpoint(request)
-        except Problem as p:
-            if 400 <= p.status < 500 and p.check != "phase":
-                penalties.charge(key)
-            raise
-
-    return guarded
 
 
 async def status(request: Request) -> Response:
@@ -52,7 +30,7 @@ async def status(request: Request) -> Response:
 
 
 def _upload(step: str, limit: int | None = None) -> Endpoint:
-    @_penalized
+    @penalized
     async def put(request: Request) -> Response:
         data = await read_body(request, limit or request.app.state.settings.limits.json_bytes)
         done = await run_in_threadpool(_ceremonies(request).submit, _token(request), step, data)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
+from starlette.responses import Response
 
 from hramada.server.problems import Problem
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 _KEY = secrets.token_bytes(32)  # per process: the hashes mean nothing after a restart
 
 
@@ -57,3 +60,20 @@ class Penalties:
             self.buckets = {
                 k: v for k, v in self.buckets.items() if self._level(k, now) < self.burst
             }
+
+
+def penalized(endpoint: Endpoint) -> Endpoint:
+    """Count a client's refused requests and refuse a client that sends too many."""
+
+    async def guarded(request: Request) -> Response:
+        penalties: Penalties = request.app.state.penalties
+        key = client_key(request)
+        penalties.check(key)
+        try:
+            return await endpoint(request)
+        except Problem as p:
+            if 400 <= p.status < 500 and p.check != "phase":
+                penalties.charge(key)
+            raise
+
+    return guarded
