@@ -45,7 +45,7 @@ import server_harness  # noqa: E402
 from load_ballots import AppendRate, CheckRate, append_rate, check_rate, make_ballots  # noqa: E402
 from load_client import ENGINES, Call, Load, run_load  # noqa: E402
 from load_cpu import CpuUse, Group, Profiler, cpu_between, py_spy, snapshot, summarize  # noqa: E402
-from server_harness import PG_BIN, Election, Postgres, Server, add_admin, download  # noqa: E402
+from server_harness import PG_BIN, Election, Server, add_admin, download, postgres_cluster  # noqa: E402
 
 from hramada.protocol.archive import read_archive  # noqa: E402
 
@@ -78,13 +78,8 @@ def database(kind: str) -> Iterator[str | None]:
         return
     if PG_BIN is None:
         sys.exit("PostgreSQL is not installed (/usr/lib/postgresql/*/bin)")
-    root = Path(tempfile.mkdtemp(prefix="hramada-bench-pg-"))  # reachable by user postgres
-    pg = Postgres(root)
-    try:
-        yield pg.start()
-    finally:
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with postgres_cluster() as url:
+        yield url
 
 
 def open_election(

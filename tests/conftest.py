@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,14 @@ def demo_archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DemoOut
     for name, cfg in configs.items():
         out[name] = run_demo(base / name, **{"voters": 8, "weights": True, "revotes": True, **cfg})
     return out
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the tests of one module."""
+    from server_harness import PG_BIN, postgres_cluster
+
+    if PG_BIN is None:
+        pytest.skip("PostgreSQL is not installed")
+    with postgres_cluster() as url:
+        yield url

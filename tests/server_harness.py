@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -221,3 +222,16 @@ class Postgres:
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "stop")
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """The URL of a throwaway cluster, in a folder the `postgres` user can reach, removed after."""
+    assert PG_BIN is not None, "PostgreSQL is not installed (/usr/lib/postgresql/*/bin)"
+    root = Path(tempfile.mkdtemp(prefix="hramada-pg-"))
+    pg = Postgres(root)
+    try:
+        yield pg.start()
+    finally:
+        pg.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,9 +14,7 @@ import pytest
 from conftest import belenios_verify, hramada, needs_belenios
 from server_harness import (
     HRAMADA,
-    PG_BIN,
     QUESTIONS,
-    Postgres,
     add_admin,
     cli,
     download,
@@ -334,20 +329,6 @@ def draft(client: httpx.Client, work: Path, group: str, voters: int, trustees: i
         links.append(f"{client.base_url}{r.json()['link']}")
     private = json.loads((authority / "private_credentials.json").read_text())
     return {"uuid": uuid, "links": links, "credentials": list(private.values())}
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    if PG_BIN is None:
-        pytest.skip("PostgreSQL is not installed")
-    root = Path(tempfile.mkdtemp(prefix="hramada-pg-"))
-    pg = Postgres(root)
-    url = pg.start()
-    try:
-        yield url
-    finally:
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,11 @@ re-votes, and the archive accepted by both verifiers."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import belenios_verify, hramada, needs_belenios
 from server_harness import (
-    PG_BIN,
-    Postgres,
     add_admin,
     decrypt_and_publish,
     download,
@@ -21,20 +16,6 @@ from server_harness import (
 )
 
 from hramada.election.ballot import create_ballot
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    if PG_BIN is None:
-        pytest.skip("PostgreSQL is not installed")
-    root = Path(tempfile.mkdtemp(prefix="hramada-pg-"))
-    pg = Postgres(root)
-    url = pg.start()
-    try:
-        yield url
-    finally:
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
