@@ -143,18 +143,23 @@ function setBusy(busy) {
   if (!busy) $('encrypting').hidden = true;
 }
 
-async function onCast() {
-  if (state.busy) return;
+/** Encrypt the choices, busy meanwhile; on failure say why and return null (still busy on success). */
+async function sealOrSay() {
+  if (state.busy) return null;
   setBusy(true);
   say($('review-error'), '');
-  let sealed;
   try {
-    sealed = await encrypt();
+    return await encrypt();
   } catch (error) {
     say($('review-error'), cryptoMessage(error));
     setBusy(false);
-    return;
+    return null;
   }
+}
+
+async function onCast() {
+  const sealed = await sealOrSay();
+  if (!sealed) return;
   say($('booth-status'), t('vote.js.sending'));
   try {
     const answer = await api('POST', booth.dataset.ballotsUrl, sealed.ballot, { raw: true });
@@ -196,17 +201,8 @@ function showCast(trackingCode, serverDisagrees) {
 }
 
 async function onAudit() {
-  if (state.busy) return;
-  setBusy(true);
-  say($('review-error'), '');
-  let sealed;
-  try {
-    sealed = await encrypt();
-  } catch (error) {
-    say($('review-error'), cryptoMessage(error));
-    setBusy(false);
-    return;
-  }
+  const sealed = await sealOrSay();
+  if (!sealed) return;
   setBusy(false);
   showAudit(sealed);
 }
