@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -50,22 +51,36 @@ class Server:
     workers: int = 2
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra: list[str] = field(default_factory=list)  # more `hramada serve` options
+    open_files: int | None = None  # RLIMIT_NOFILE for the server process (soft and hard)
+    log: Path | None = None  # where the server's stderr goes (default: the test's)
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def _limit_files(self) -> None:
+        if self.open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def start(self) -> Server:
         args = ["serve", "--port", str(self.port), "--data", str(self.data)]
-        args += ["--workers", str(self.workers)]
+        args += ["--workers", str(self.workers), *self.extra]
         if self.database:
             args += ["--database", self.database]
-        self.process = subprocess.Popen([*HRAMADA, *args], stdout=subprocess.DEVNULL)
+        stderr = self.log.open("ab") if self.log else None
+        self.process = subprocess.Popen(
+            [*HRAMADA, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            preexec_fn=self._limit_files if self.open_files else None,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "the server exited at start"
             try:
-                httpx.get(f"{self.url}/api/elections", timeout=1).raise_for_status()
+                httpx.get(f"{self.url}/api/elections", timeout=1, verify=False).raise_for_status()
                 return self
             except httpx.HTTPError:
                 time.sleep(0.1)

@@ -35,6 +35,26 @@ def serve(
     demo: Annotated[
         bool, typer.Option(help="Set up a demo election, open for a week, and print how to vote.")
     ] = False,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The address visitors use, e.g. https://vote.example.org (links, the console's "
+            "Origin check, Secure cookies). Default: this server's own address."
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Address of a reverse proxy whose X-Forwarded-For/-Proto headers are believed "
+            "(repeatable)."
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
     """Run the election server: the voting booth, bulletin board, results and admin console."""
     import os
@@ -44,13 +64,26 @@ def serve(
     from hramada.booth.pages import STATIC_DIR
     from hramada.server.app import create_app
     from hramada.server.config import Settings
+    from hramada.server.connections import connection_cap, guarded_protocol
 
     if not (STATIC_DIR / "js" / "booth.js").exists():
         err.print("warning: the booth's scripts are not built: run `npm ci && npm run build`")
+    if (tls_cert is None) != (tls_key is None):
+        err.print("error: --tls-cert and --tls-key go together")
+        raise typer.Exit(2)
+    url = f"{'https' if tls_cert else 'http'}://{host}:{port}"
+    origin = (public_url or url).rstrip("/")
+    if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+        err.print("error: --public-url is scheme://host[:port], e.g. https://vote.example.org")
+        raise typer.Exit(2)
     settings = Settings(
-        data_dir=data, database_url=database, workers=workers or os.cpu_count() or 1
+        data_dir=data,
+        database_url=database,
+        workers=workers or os.cpu_count() or 1,
+        public_url=origin,
+        trusted_proxies=tuple(trusted_proxy or ()),
     )
-    url = f"http://{host}:{port}"
+    url = origin
     if demo:
         from hramada.server.demo import prepare_demo
 
@@ -69,13 +102,21 @@ def serve(
             soft_wrap=True,
         )
     console.print(f"Serving on {url}  (Ctrl-C to stop)")
+    limits = settings.limits
+    # uvicorn's own limit_concurrency answers 503 only once a request arrives, while idle
+    # sockets keep their descriptors: the protocol class caps connections when they open.
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
+        http=guarded_protocol(limits, connection_cap(limits.max_connections)),
+        timeout_keep_alive=int(limits.keep_alive_seconds),
         access_log=False,  # no client addresses in any log
         server_header=False,
-        proxy_headers=False,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies) or None,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
         log_level="warning",
     )
 

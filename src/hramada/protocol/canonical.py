@@ -31,6 +31,8 @@ def decode(data: bytes | str, kind: type[T], what: str) -> T:
         return msgspec.json.decode(data, type=kind)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
         raise FormatError(f"malformed {what}: {e}") from None
+    except RecursionError:
+        raise FormatError(f"malformed {what}: JSON nested too deeply") from None
 
 
 def decode_canonical(data: bytes, kind: type[T], what: str) -> T:

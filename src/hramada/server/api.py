@@ -28,19 +28,27 @@ async def _json(request: Request) -> dict[str, Any]:
         value = msgspec.json.decode(body)
     except msgspec.DecodeError as e:
         raise Problem(400, "json", f"the request body is not valid JSON: {e}") from None
+    except RecursionError:
+        raise Problem(400, "json", "the request body is JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise Problem(400, "json", "the request body must be a JSON object")
     return value
 
 
+def _same_origin(request: Request) -> None:
+    """Refuse a browser's request sent by another site's page (CSRF): its Origin must be
+    the configured public address. Clients that are not browsers send no Origin."""
+    origin = request.headers.get("origin")
+    cross = request.headers.get("sec-fetch-site") in ("cross-site", "same-site")
+    if cross or (origin is not None and origin != request.app.state.settings.public_url):
+        raise Problem(403, "origin", "cross-site requests are refused")
+
+
 def _admin(request: Request) -> tuple[int, str]:
     """The logged-in administrator, for a request that may change something only if it
     comes from our own pages (same origin) with a live session."""
-    origin = request.headers.get("origin")
-    if request.method != "GET" and origin is not None:
-        expected = f"{request.url.scheme}://{request.url.netloc}"
-        if origin != expected:
-            raise Problem(403, "origin", "cross-site requests are refused")
+    if request.method != "GET":
+        _same_origin(request)
     user = accounts.session_user(request.app.state.engine, request.cookies.get(SESSION_COOKIE))
     if user is None:
         raise Problem(401, "login", "log in as an administrator first")
@@ -62,7 +70,7 @@ async def election_info(request: Request) -> Response:
     return JSONResponse(_elections(request).info(_uuid(request)))
 
 
-@penalized
+@penalized("cast")
 async def cast_ballot(request: Request) -> Response:
     elections = _elections(request)
     uuid = _uuid(request)
@@ -84,8 +92,9 @@ async def find_ballot(request: Request) -> Response:
 # --- administrators ------------------------------------------------------------------
 
 
-@penalized
+@penalized("login")
 async def login(request: Request) -> Response:
+    _same_origin(request)
     body = await _json(request)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
@@ -101,15 +110,21 @@ async def login(request: Request) -> Response:
         max_age=hours * 3600,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_https(request),
     )
     return response
 
 
+def _https(request: Request) -> bool:
+    """Cookies are Secure when visitors use HTTPS (directly or through the proxy)."""
+    return request.app.state.settings.https or request.url.scheme == "https"
+
+
 async def logout(request: Request) -> Response:
+    _same_origin(request)
     accounts.logout(request.app.state.engine, request.cookies.get(SESSION_COOKIE))
     response = JSONResponse({})
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=_https(request))
     return response
 
 
@@ -135,7 +150,8 @@ async def admin_election(request: Request) -> Response:
 
 async def upload_credentials(request: Request) -> Response:
     admin = _admin(request)
-    data = await read_body(request, request.app.state.settings.limits.credentials_bytes)
+    limit = request.app.state.settings.limits.credentials_bytes
+    data = await read_body(request, limit, large=True)
     return JSONResponse(_elections(request).set_credentials(admin, _uuid(request), data))
 
 
@@ -193,18 +209,22 @@ async def trustee_info(request: Request) -> Response:
     return JSONResponse(_elections(request).trustee_info(str(request.path_params["token"])))
 
 
-@penalized
+@penalized("trustee")
 async def trustee_key(request: Request) -> Response:
+    token = str(request.path_params["token"])
+    _elections(request).trustee(token)  # a valid link before reading anything
     data = await read_body(request, request.app.state.settings.limits.json_bytes)
-    _elections(request).submit_key(str(request.path_params["token"]), data)
+    _elections(request).submit_key(token, data)
     return JSONResponse({"accepted": "key"})
 
 
-@penalized
+@penalized("trustee")
 async def trustee_decryption(request: Request) -> Response:
-    limit = request.app.state.settings.limits.credentials_bytes
-    data = await read_body(request, limit)
-    await _elections(request).submit_decryption(str(request.path_params["token"]), data)
+    token = str(request.path_params["token"])
+    _elections(request).trustee(token)  # a valid link before reading anything
+    limit = request.app.state.settings.limits.upload_bytes
+    data = await read_body(request, limit, large=True)
+    await _elections(request).submit_decryption(token, data)
     return JSONResponse({"accepted": "partial decryption"})
 
 

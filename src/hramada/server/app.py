@@ -19,7 +19,7 @@ from hramada.server.checking import Checker
 from hramada.server.config import Settings
 from hramada.server.database import connect
 from hramada.server.elections import Elections
-from hramada.server.limits import Penalties
+from hramada.server.limits import Penalties, unexpected
 from hramada.server.problems import Problem
 
 CSP = (
@@ -60,6 +60,33 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class Failures:
+    """Answer 500 to a request whose handling failed unexpectedly, logging its traceback
+    once per kind of failure (see `limits.unexpected`), never once per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as e:
+            request = Request(scope)
+            problem = unexpected(e, request)
+            if not started:
+                await (await problem_answer(request, problem))(scope, receive, send)
+
+
 async def problem_answer(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
     if request.url.path.startswith("/api/"):
@@ -87,6 +114,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.penalties = Penalties(
             settings.limits.rejections_per_minute, settings.limits.rejection_burst
         )
+        app.state.large_uploads = 0  # being read now (see limits.read_body)
         try:
             yield
         finally:
@@ -100,7 +128,7 @@ def create_app(settings: Settings) -> Starlette:
             *web.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR)),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(Failures)],
         exception_handlers={Problem: problem_answer, 404: not_found, 405: not_found},
         lifespan=lifespan,
     )

@@ -11,9 +11,6 @@ from hramada.protocol.canonical import encode
 from hramada.server.ceremony import CERTIFICATE, POLYNOMIAL, VERIFICATION_KEY, Ceremonies
 from hramada.server.limits import Endpoint, penalized, read_body
 
-# A polynomial upload carries one sealed share per trustee (about 2 kB each in a 2048-bit group).
-POLYNOMIAL_BYTES = 4 * 1024 * 1024
-
 
 def _ceremonies(request: Request) -> Ceremonies:
     return request.app.state.elections.ceremonies
@@ -29,10 +26,12 @@ async def status(request: Request) -> Response:
     return Response(encode(found), media_type="application/json")
 
 
-def _upload(step: str, limit: int | None = None) -> Endpoint:
-    @penalized
+def _upload(step: str, large: bool = False) -> Endpoint:
+    @penalized("trustee")
     async def put(request: Request) -> Response:
-        data = await read_body(request, limit or request.app.state.settings.limits.json_bytes)
+        request.app.state.elections.trustee(_token(request))  # a valid link before the body
+        limits = request.app.state.settings.limits
+        data = await read_body(request, limits.upload_bytes if large else limits.json_bytes, large)
         done = await run_in_threadpool(_ceremonies(request).submit, _token(request), step, data)
         return JSONResponse(done)
 
@@ -51,7 +50,7 @@ routes = [
     ),
     Route(
         f"{PREFIX}/polynomial",
-        _upload(POLYNOMIAL, POLYNOMIAL_BYTES),
+        _upload(POLYNOMIAL, large=True),
         methods=["PUT"],
         name="ceremony_polynomial",
     ),

@@ -19,6 +19,17 @@ class Limits:
     rejection_burst: int = 60
     # Ballots being checked at once before the server answers 503 and asks to retry.
     max_pending_ballots: int = 2000
+    # A trustee's partial decryption or ceremony polynomial (a few kB per question/trustee).
+    upload_bytes: int = 16 * 1024 * 1024
+    # Uploads larger than json_bytes being read at once (credentials, decryptions); 503 beyond.
+    large_uploads: int = 2
+    # Connections: open at once (capped further by the open-files limit), and deadlines.
+    max_connections: int = 1000
+    header_seconds: float = 10.0  # from connecting (or the last answer) to the full request head
+    header_bytes: int = 64 * 1024
+    body_seconds: float = 20.0  # for the whole body, plus 1 s per body_rate bytes declared
+    body_rate: int = 256 * 1024
+    keep_alive_seconds: float = 5.0  # idle between requests
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,14 @@ class Settings:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # ballot checkers
     limits: Limits = field(default_factory=Limits)
     session_hours: int = 12
+    # The origin visitors use (scheme://host[:port]): links, the Origin check, Secure cookies.
+    public_url: str = "http://127.0.0.1:8000"
+    # Peers (reverse proxies) whose X-Forwarded-For/-Proto headers are believed.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
 
     @property
     def db_url(self) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from hramada.server.problems import Problem
@@ -21,18 +22,29 @@ def client_key(request: Request) -> bytes:
     return hashlib.blake2b(host.encode(), key=_KEY, digest_size=16).digest()
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it grows past `limit` bytes."""
+async def read_body(request: Request, limit: int, large: bool = False) -> bytes:
+    """The request body, refused with 413 as soon as it grows past `limit` bytes. Call it
+    only once the request is known to be allowed. `large` uploads (credentials, trustees'
+    files) are read a few at a time; beyond that, 503."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         raise Problem(413, "too large", f"the request body is larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Problem(413, "too large", f"the request body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    state = request.app.state
+    if large and state.large_uploads >= state.settings.limits.large_uploads:
+        raise Problem(503, "busy", "other uploads are being received: try again in a minute")
+    state.large_uploads += large
+    try:
+        body, size = bytearray(), 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, "too large", f"the request body is larger than {limit} bytes")
+            body += chunk
+        return bytes(body)
+    except ClientDisconnect:  # or cut off by the connection's deadline
+        raise Problem(408, "timeout", "the request body did not arrive in time") from None
+    finally:
+        state.large_uploads -= large
 
 
 class Penalties:
@@ -62,18 +74,51 @@ class Penalties:
             }
 
 
-def penalized(endpoint: Endpoint) -> Endpoint:
-    """Count a client's refused requests and refuse a client that sends too many."""
+def penalized(kind: str) -> Callable[[Endpoint], Endpoint]:
+    """Count a client's refused requests of one kind (casting, logging in, trustees'
+    uploads) and refuse a client that sends too many of that kind: failed logins do not stop
+    the same address from casting. Every refusal counts except "not now" (the election's
+    phase) and "the server is busy"; an unexpected failure counts too, and answers 500."""
 
-    async def guarded(request: Request) -> Response:
-        penalties: Penalties = request.app.state.penalties
-        key = client_key(request)
-        penalties.check(key)
-        try:
-            return await endpoint(request)
-        except Problem as p:
-            if 400 <= p.status < 500 and p.check != "phase":
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            penalties: Penalties = request.app.state.penalties
+            key = kind.encode() + client_key(request)
+            penalties.check(key)
+            try:
+                return await endpoint(request)
+            except Problem as p:
+                if p.check not in ("phase", "busy"):
+                    penalties.charge(key)
+                raise
+            except Exception as e:
                 penalties.charge(key)
-            raise
+                raise unexpected(e, request) from None
 
-    return guarded
+        return guarded
+
+    return wrap
+
+
+_seen_failures: set[tuple[str, str, int]] = set()
+log = logging.getLogger("hramada.server")
+
+
+def unexpected(e: BaseException, request: Request) -> Problem:
+    """A 500 for an exception nobody expected: its traceback is logged the first time this
+    kind of failure happens at this place, then one line, so hostile requests that provoke
+    it cannot flood the log."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    where = (
+        type(e).__name__,
+        tb.tb_frame.f_code.co_filename if tb else "",
+        tb.tb_lineno if tb else 0,
+    )
+    if where in _seen_failures:
+        log.error("%s %s failed again: %s: %s", request.method, request.url.path, where[0], e)
+    else:
+        _seen_failures.add(where)
+        log.error("%s %s failed", request.method, request.url.path, exc_info=e)
+    return Problem(500, "server", "the server failed to handle this request")

@@ -44,7 +44,8 @@ def _elections(request: Request) -> Elections:
 
 
 def _base(request: Request) -> str:
-    return f"{request.url.scheme}://{request.url.netloc}"
+    """The public address, from the configuration: never from the request's Host header."""
+    return str(request.app.state.settings.public_url)
 
 
 async def index(request: Request) -> Response:
