@@ -76,6 +76,11 @@ def serve(
     if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
         err.print("error: --public-url is scheme://host[:port], e.g. https://vote.example.org")
         raise typer.Exit(2)
+    if public_url is None and host in ("0.0.0.0", "::", ""):
+        err.print(
+            f"warning: visitors do not reach {origin}: pass --public-url with the address they "
+            "use, or the admin console refuses their actions (Origin check)"
+        )
     settings = Settings(
         data_dir=data,
         database_url=database,
