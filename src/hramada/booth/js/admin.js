@@ -156,6 +156,7 @@ async function loadList() {
 async function onCreate(event) {
   event.preventDefault();
   clearErrors();
+  say($('new-error'), '');
   const form = $('new-form');
   let body;
   try {
@@ -229,6 +230,8 @@ async function loadElection() {
   const reasonNeeded = e.state !== 'draft';
   $('window-reason').required = reasonNeeded;
   $('window-reason-hint').hidden = !reasonNeeded;
+  // Setup forms apply to a draft only: hide them once the election is open.
+  for (const id of ['credentials-form', 'trustee-form']) $(id).hidden = e.state !== 'draft';
   $('phase-open').disabled = e.state !== 'draft';
   $('phase-close').disabled = e.state !== 'open';
   $('phase-publish').disabled = e.state !== 'tallied';
@@ -242,6 +245,17 @@ async function loadElection() {
   await loadLog(e.uuid);
 }
 
+/** The credential authority's private file maps voters to credentials (a JSON object);
+ * the public list is an array. */
+function isPrivateCredentials(text) {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 async function onCredentials(event) {
   event.preventDefault();
   clearErrors();
@@ -252,6 +266,12 @@ async function onCredentials(event) {
   }
   try {
     const text = await file.text();
+    if (isPrivateCredentials(text)) {
+      // Refused here, before anything is sent: the server must never see these.
+      fail(new Error(t('check.private credentials')), $('credentials-form'));
+      $('credentials-form').reset();
+      return;
+    }
     const answer = await api('PUT', `/api/admin/elections/${enc(current)}/credentials`, text, { raw: true });
     say($('credentials-outcome'), t('admin.js.credentials_done', { count: answer.count, fingerprint: answer.fingerprint }));
     $('credentials-form').reset();
@@ -353,7 +373,17 @@ async function start() {
   $('logout').addEventListener('click', onLogout);
   $('new-form').addEventListener('submit', onCreate);
   $('add-question').addEventListener('click', () => addQuestion($('questions')).querySelector('input').focus());
+  $('new-name').addEventListener('input', () => {
+    if ($('new-name').value.trim()) say($('new-error'), '');
+  });
   $('credentials-form').addEventListener('submit', onCredentials);
+  $('credentials-file').addEventListener('change', async () => {
+    const file = $('credentials-file').files[0];
+    if (file && isPrivateCredentials(await file.text())) {
+      fail(new Error(t('check.private credentials')), $('credentials-form'));
+      $('credentials-form').reset();
+    }
+  });
   $('trustee-form').addEventListener('submit', onTrustee);
   $('window-form').addEventListener('submit', onWindow);
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
