@@ -141,3 +141,22 @@ def test_the_migration_matches_the_schema(tmp_path: Path) -> None:
         diffs = compare_metadata(MigrationContext.configure(db), metadata)
     assert [d for d in diffs if "grants" in str(d) or "superuser" in str(d)] == []
     engine.dispose()
+
+
+def test_a_trustee_link_is_reissued_and_the_old_one_refused(tmp_path: Path) -> None:
+    data = tmp_path / "server"
+    add_admin(data, None)
+    with running(data) as server, server.client() as client:
+        election = set_up(client, tmp_path, voters=2, trustees=1)
+        uuid, old = election.uuid, election.links[0]
+        (trustee,) = client.get(f"/api/admin/elections/{uuid}").json()["trustees"]
+        r = client.post(f"/api/admin/elections/{uuid}/trustees/{trustee['id']}/link")
+        assert r.status_code == 200, r.text
+        new = r.json()["link"].rsplit("/", 1)[1]
+        assert client.get(f"/api/trustee/{old}").status_code == 404
+        assert client.get(f"/api/trustee/{new}").json()["name"] == "T0"
+        decisions = client.get(f"/api/elections/{uuid}").json()["decisions"]
+        assert decisions[-1]["action"] == "trustee link"
+        assert decisions[-1]["detail"] == {"name": "T0"}
+        r = client.post(f"/api/admin/elections/{uuid}/trustees/99999/link")
+        assert r.status_code == 404

@@ -1,6 +1,6 @@
 """The console's newer parts in a real browser (Debian's Chromium driven by Playwright): the
 private credential file refused before anything is sent, error texts that go away once fixed,
-and setup forms hidden once the election is open."""
+setup forms hidden once the election is open, and a trustee link re-issued."""
 
 from __future__ import annotations
 
@@ -99,4 +99,15 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
         # Open: the setup forms no longer apply and are gone.
         expect(admin.locator("#credentials-form")).to_be_hidden()
         expect(admin.locator("#trustee-form")).to_be_hidden()
+
+        # A lost trustee link: revoked and re-issued; the old one is refused, the new one works.
+        admin.click("#trustees-body button.reissue")
+        expect(admin.locator("#trustee-link-for")).to_contain_text("Vilnius")
+        fresh = admin.inner_text("#trustee-link code").strip()
+        assert fresh != link
+        trustee = new_page(browser)
+        assert trustee.goto(link).status == 404
+        trustee.goto(fresh)
+        expect(trustee.locator("body")).to_contain_text("Vilnius")
+        expect(admin.locator("#decisions")).to_contain_text("re-issued")
         assert admin.problems == []  # type: ignore[attr-defined]

@@ -181,6 +181,12 @@ async def add_trustee(request: Request) -> Response:
     return JSONResponse(made, status_code=201)
 
 
+async def reissue_trustee_link(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    trustee = request.path_params["trustee"]
+    return JSONResponse(_elections(request).reissue_link(admin, uuid, trustee))
+
+
 async def set_window(request: Request) -> Response:
     admin, uuid = _owner(request)
     body = await _json(request)
@@ -271,6 +277,11 @@ routes = [
     Route("/api/admin/elections/{uuid}/credentials", upload_credentials, methods=["PUT"]),
     Route("/api/admin/elections/{uuid}/trustees", add_trustee, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/window", set_window, methods=["PUT"]),
+    Route(
+        "/api/admin/elections/{uuid}/trustees/{trustee:int}/link",
+        reissue_trustee_link,
+        methods=["POST"],
+    ),
     Route("/api/admin/elections/{uuid}/grants", grant_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/open", open_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/ceremony/restart", restart_ceremony, methods=["POST"]),

@@ -346,6 +346,23 @@ class Elections:
             adminlog.record(db, admin[1], "trustee", {"name": name.strip()}, uuid, public=True)
         return {"id": ident, "link": f"/trustee/{token}"}
 
+    def reissue_link(self, admin: tuple[int, str], uuid: str, trustee_id: int) -> Json:
+        """Revoke a trustee's link and issue a new one (a lost link must not make the
+        election undecryptable); logged publicly."""
+        row = next((t for t in self._trustee_rows(uuid) if t.id == trustee_id), None)
+        if row is None:
+            raise Problem(404, "trustee", "there is no such trustee in this election")
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as db:
+            db.execute(
+                update(trustees)
+                .where(trustees.c.id == trustee_id)
+                .values(token_hash=_token_hash(token))
+            )
+            adminlog.record(db, admin[1], "trustee link", {"name": row.name}, uuid, public=True)
+        self._changed(uuid)
+        return {"id": trustee_id, "link": f"/trustee/{token}"}
+
     def set_window(self, admin: tuple[int, str], uuid: str, body: Json) -> Json:
         row = self._row(uuid)
         live = self.live.get(uuid)

@@ -222,6 +222,7 @@ async function loadElection() {
         h('td', { text: tr.name }),
         h('td', { text: tr.key_submitted ? t('common.yes') : t('common.no') }),
         h('td', { text: tr.decrypted ? t('common.yes') : t('common.no') }),
+        h('td', {}, reissueButton(tr)),
       ),
     ),
   );
@@ -281,6 +282,30 @@ async function onCredentials(event) {
   }
 }
 
+function showLink(name, link) {
+  say($('trustee-link-for'), t('admin.js.link_for', { name }));
+  say($('trustee-link').querySelector('code'), new URL(link, window.location.href).href);
+  $('trustee-link-box').hidden = false;
+}
+
+/** A button that revokes a trustee's link and shows the new one (a lost link is not fatal). */
+function reissueButton(trustee) {
+  const button = h('button', { type: 'button', class: 'reissue', text: t('admin.js.reissue') });
+  button.addEventListener('click', async () => {
+    if (!window.confirm(t('admin.js.confirm_reissue', { name: trustee.name }))) return;
+    clearErrors();
+    try {
+      const answer = await api('POST', `/api/admin/elections/${enc(current)}/trustees/${trustee.id}/link`);
+      await loadElection();
+      showLink(trustee.name, answer.link);
+      focusOn($('trustee-link-box'));
+    } catch (error) {
+      fail(error, $('trustees-body').closest('section'));
+    }
+  });
+  return button;
+}
+
 async function onTrustee(event) {
   event.preventDefault();
   clearErrors();
@@ -292,9 +317,7 @@ async function onTrustee(event) {
   try {
     const answer = await api('POST', `/api/admin/elections/${enc(current)}/trustees`, { name });
     $('trustee-form').reset();
-    say($('trustee-link-for'), t('admin.js.link_for', { name }));
-    say($('trustee-link').querySelector('code'), new URL(answer.link, window.location.href).href);
-    $('trustee-link-box').hidden = false;
+    showLink(name, answer.link);
     await loadElection();
     focusOn($('trustee-link-box'));
   } catch (error) {
