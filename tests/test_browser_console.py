@@ -41,6 +41,12 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
         expect(admin.locator("#console")).to_be_visible()
         admin.problems.clear()  # type: ignore[attr-defined]  # the 401 of "am I logged in?"
 
+        # The superuser (the first account) creates a second administrator's account.
+        admin.fill("#account-username", "second")
+        admin.fill("#account-password", "a long enough passphrase")
+        admin.click("#account-form button[type=submit]")
+        expect(admin.locator("#account-outcome")).to_contain_text("second")
+
         # "Enter the election's name" goes away once the name is entered.
         admin.goto(f"{base}/admin#/new")
         admin.click("#new-form button[type=submit]")
@@ -62,6 +68,18 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
         (ca / "voters.txt").write_text("v0@x.invalid\nv1@x.invalid\n")
         cli("credentials", "generate", "--uuid", uuid, "--voters", ca / "voters.txt",
             "--group", "Ed25519", "--out", ca)  # fmt: skip
+
+        # The second administrator is granted this election, from the console.
+        admin.fill("#grant-username", "second")
+        admin.press("#grant-username", "Enter")
+        expect(admin.locator("#grant-outcome")).to_contain_text("second")
+        with server.client() as other:
+            r = other.post(
+                "/api/admin/login",
+                json={"username": "second", "password": "a long enough passphrase"},
+            )
+            assert r.status_code == 200, r.text
+            assert [e["uuid"] for e in other.get("/api/admin/elections").json()] == [uuid]
 
         # The private file: refused in the page, and no request at all reaches the server.
         sent: list[Request] = []

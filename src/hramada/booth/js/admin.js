@@ -70,12 +70,12 @@ async function onLogin(event) {
   event.preventDefault();
   clearErrors();
   try {
-    const me = await api('POST', '/api/admin/login', {
+    await api('POST', '/api/admin/login', {
       username: $('login-username').value,
       password: $('login-password').value,
     });
     $('login-password').value = '';
-    enter(me);
+    enter(await api('GET', '/api/admin/me'));
   } catch (error) {
     showError(errorText(error), $('login-form'));
   }
@@ -93,6 +93,7 @@ async function onLogout() {
 
 function enter(me) {
   say($('me'), me.username);
+  $('account-panel').hidden = !me.superuser; // only the superuser creates accounts
   $('login').hidden = true;
   $('console').hidden = false;
   route();
@@ -306,6 +307,34 @@ function reissueButton(trustee) {
   return button;
 }
 
+async function onGrant(event) {
+  event.preventDefault();
+  clearErrors();
+  const username = $('grant-username').value.trim();
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/grants`, { username });
+    $('grant-form').reset();
+    say($('grant-outcome'), t('admin.js.granted', { username }));
+    await loadLog(current);
+  } catch (error) {
+    fail(error, $('grant-form'));
+  }
+}
+
+async function onAccount(event) {
+  event.preventDefault();
+  clearErrors();
+  const username = $('account-username').value.trim();
+  const password = $('account-password').value;
+  try {
+    await api('POST', '/api/admin/accounts', { username, password });
+    $('account-form').reset();
+    say($('account-outcome'), t('admin.js.account_done', { username }));
+  } catch (error) {
+    fail(error, $('account-form'));
+  }
+}
+
 async function onTrustee(event) {
   event.preventDefault();
   clearErrors();
@@ -408,6 +437,8 @@ async function start() {
     }
   });
   $('trustee-form').addEventListener('submit', onTrustee);
+  $('grant-form').addEventListener('submit', onGrant);
+  $('account-form').addEventListener('submit', onAccount);
   $('window-form').addEventListener('submit', onWindow);
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
   window.addEventListener('hashchange', route);
