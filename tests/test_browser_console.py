@@ -1,6 +1,7 @@
 """The console's newer parts in a real browser (Debian's Chromium driven by Playwright): the
 private credential file refused before anything is sent, error texts that go away once fixed,
-setup forms hidden once the election is open, and a trustee link re-issued."""
+setup forms hidden once the election is open, a trustee link re-issued, and a threshold
+election with its key ceremony's progress and restart."""
 
 from __future__ import annotations
 
@@ -129,3 +130,50 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
         expect(trustee.locator("body")).to_contain_text("Vilnius")
         expect(admin.locator("#decisions")).to_contain_text("re-issued")
         assert admin.problems == []  # type: ignore[attr-defined]
+
+
+def test_a_threshold_election_in_the_console(browser: Browser, tmp_path: Path) -> None:
+    data = tmp_path / "server"
+    add_admin(data, None)
+    with running(data) as server:
+        base = server.url
+        admin = new_page(browser)
+        admin.goto(f"{base}/admin")
+        admin.fill("#login-username", ADMIN[0])
+        admin.fill("#login-password", ADMIN[1])
+        admin.press("#login-password", "Enter")
+        expect(admin.locator("#console")).to_be_visible()
+        admin.goto(f"{base}/admin#/new")
+        admin.fill("#new-name", "Council 2026")
+        admin.fill("#new-threshold", "2")
+        editor = admin.locator("#questions fieldset").first
+        editor.locator('[data-field="text"]').fill("Elect the council")
+        for input_, name in zip(
+            editor.locator('[data-field="answer"]').all(), ["Alena", "Bazyli"], strict=True
+        ):
+            input_.fill(name)
+        admin.click("#new-form button[type=submit]")
+        expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
+        links = []
+        for name in ["Vilnius", "Warsaw"]:
+            admin.fill("#trustee-name", name)
+            admin.press("#trustee-name", "Enter")
+            expect(admin.locator("#trustee-link-for")).to_contain_text(name)
+            links.append(admin.inner_text("#trustee-link code").strip())
+        ceremony = admin.locator("#ceremony-text")
+        expect(ceremony).to_contain_text("any 2 of 2 trustees")
+        expect(ceremony).to_contain_text("0 of 2 have finished")
+
+        # The trustee page gives the ceremony's command, not the single-key ones.
+        trustee = new_page(browser)
+        trustee.goto(links[0])
+        expect(trustee.locator("#cmd-threshold")).to_contain_text("hramada trustee threshold")
+        expect(trustee.locator("#cmd-keygen")).to_have_count(0)
+
+        # One trustee takes the first step; the console shows it, and the restart clears it.
+        cli("trustee", "threshold", "--url", links[0], "--state", tmp_path / "vilnius")
+        admin.reload()
+        expect(admin.locator("#trustees-body")).to_contain_text("1 of 3 steps")
+        admin.click("#ceremony-restart")
+        expect(admin.locator("#trustees-body")).not_to_contain_text("1 of 3 steps")
+        expect(admin.locator("#trustees-body")).to_contain_text("0 of 3 steps")

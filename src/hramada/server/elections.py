@@ -207,7 +207,7 @@ class Elections:
                     "key_submitted": t.public_key is not None or steps.get(t.id) == 3,
                     "decrypted": n in decrypted,
                 }
-                | ({"id": t.id} if admin else {})
+                | ({"id": t.id, "ceremony_steps": steps.get(t.id, 0)} if admin else {})
                 for n, t in enumerate(trustee_rows, 1)
             ],
             "result": box.result if box else None,

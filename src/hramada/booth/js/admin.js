@@ -170,6 +170,7 @@ async function onCreate(event) {
       name,
       description: $('new-description').value.trim(),
       group: $('new-group').value,
+      threshold: $('new-threshold').value ? Number($('new-threshold').value) : null,
       questions: readEditor($('questions')),
       opens_at: opens,
       closes_at: closes,
@@ -221,12 +222,13 @@ async function loadElection() {
         'tr',
         {},
         h('td', { text: tr.name }),
-        h('td', { text: tr.key_submitted ? t('common.yes') : t('common.no') }),
+        h('td', { text: keyText(e, tr) }),
         h('td', { text: tr.decrypted ? t('common.yes') : t('common.no') }),
         h('td', {}, reissueButton(tr)),
       ),
     ),
   );
+  showCeremony(e);
   $('window-opens').value = toInput(e.opens_at);
   $('window-closes').value = toInput(e.closes_at);
   const reasonNeeded = e.state !== 'draft';
@@ -255,6 +257,32 @@ function isPrivateCredentials(text) {
     return value !== null && typeof value === 'object' && !Array.isArray(value);
   } catch {
     return false;
+  }
+}
+
+/** A trustee's key column: done or not, or for a threshold ceremony its steps (of three). */
+function keyText(e, trustee) {
+  if (trustee.key_submitted) return t('common.yes');
+  if (e.threshold) return t('admin.js.ceremony_steps', { done: trustee.ceremony_steps || 0 });
+  return t('common.no');
+}
+
+function showCeremony(e) {
+  $('ceremony-box').hidden = !e.threshold;
+  if (!e.threshold) return;
+  const done = e.trustees.filter((tr) => tr.key_submitted).length;
+  say($('ceremony-text'), t('admin.js.ceremony', { k: e.threshold, n: e.trustees.length, done }));
+  $('ceremony-restart').hidden = e.state !== 'draft';
+}
+
+async function onRestartCeremony() {
+  if (!window.confirm(t('admin.js.confirm_restart'))) return;
+  clearErrors();
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/ceremony/restart`);
+    await loadElection();
+  } catch (error) {
+    fail(error, $('ceremony-box'));
   }
 }
 
@@ -438,6 +466,7 @@ async function start() {
   });
   $('trustee-form').addEventListener('submit', onTrustee);
   $('grant-form').addEventListener('submit', onGrant);
+  $('ceremony-restart').addEventListener('click', onRestartCeremony);
   $('account-form').addEventListener('submit', onAccount);
   $('window-form').addEventListener('submit', onWindow);
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
