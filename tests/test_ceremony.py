@@ -449,7 +449,7 @@ def test_the_relay_refuses_bad_uploads_and_a_bad_share_stops_its_recipient(
         r = client.put(f"{api[0]}/certificate", content=encode(forged))
         assert r.status_code == 400 and "signature is invalid" in r.json()["error"]["message"]
         r = client.put(f"{api[0]}/polynomial", content=b"{}")
-        assert r.status_code == 409 and r.json()["error"]["check"] == "phase"
+        assert r.status_code == 409 and r.json()["error"]["check"] == "ceremony waiting"
 
         for link, home in zip(links[:2], homes[:2], strict=True):
             threshold_run(link, home)
@@ -497,4 +497,4 @@ def test_the_relay_refuses_bad_uploads_and_a_bad_share_stops_its_recipient(
         r = client.post(f"/api/admin/elections/{uuid}/open")
         assert r.status_code == 200, r.text
         r = client.put(f"{api[0]}/certificate", content=sent)
-        assert r.status_code == 409 and r.json()["error"]["check"] == "phase"
+        assert r.status_code == 409 and r.json()["error"]["check"] == "setup fixed"

@@ -362,3 +362,19 @@ def test_negotiate(
     requested: str | None, cookie: str | None, accept: str | None, expected: str
 ) -> None:
     assert negotiate(requested, cookie, accept) == expected
+
+
+def test_threshold_in_words_and_the_threshold_commands() -> None:
+    three = [{"name": f"T{i}", "key_submitted": True, "decrypted": False} for i in range(3)]
+    info = election(threshold=2, trustees=three)
+    html = render("election.html", "be", election=info, base_url="http://h")
+    assert "Любыя 2 з гэтых 3 давераных асоб" in html  # noqa: RUF001
+    assert "threshold-words" not in render("election.html", "en", election=election(), base_url="")
+    page = render(
+        "trustee.html", "en", trustee=trustee(threshold=2), token="TOK", base_url="http://h"
+    )
+    assert "hramada trustee threshold --url http://h/trustee/TOK --state" in page
+    assert "hramada trustee keygen" not in page and "/key " not in page
+    assert "hramada trustee keygen" in render(
+        "trustee.html", "en", trustee=trustee(threshold=None), token="TOK", base_url="http://h"
+    )

@@ -40,6 +40,7 @@ ROUTES = {
     "archive": "/elections/{uuid}/archive.bel",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",
+    "trustee": "/trustee/{token}",
     "trustee_api": "/api/trustee/{token}",
 }
 

@@ -33,7 +33,9 @@ def _digest(token: str) -> str:
 
 
 def create_admin(engine: Engine, username: str, password: str) -> None:
-    """Add an administrator; the password must be long enough to resist guessing."""
+    """Add an administrator; the password must be long enough to resist guessing.
+
+    The first account is the superuser: the one who creates the others."""
     if not username or len(username) > 64 or not username.isprintable():
         raise ValueError("a username is 1 to 64 printable characters")
     if len(password) < MIN_PASSWORD:
@@ -41,11 +43,13 @@ def create_admin(engine: Engine, username: str, password: str) -> None:
     with engine.begin() as db:
         if db.execute(select(admins.c.id).where(admins.c.username == username)).first():
             raise ValueError(f"the administrator {username!r} already exists")
+        first = db.execute(select(admins.c.id).limit(1)).first() is None
         db.execute(
             insert(admins).values(
                 username=username,
                 password_hash=hash_password(password),
                 created_at=datetime.now(UTC),
+                superuser=first,
             )
         )
 
@@ -95,3 +99,9 @@ def logout(engine: Engine, token: str | None) -> None:
     if token:
         with engine.begin() as db:
             db.execute(delete(sessions).where(sessions.c.token_hash == _digest(token)))
+
+
+def is_superuser(engine: Engine, username: str) -> bool:
+    with engine.connect() as db:
+        query = select(admins.c.superuser).where(admins.c.username == username)
+        return bool(db.execute(query).scalar())

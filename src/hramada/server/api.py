@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hramada.server import accounts, adminlog
+from hramada.server import accounts, adminlog, rights
 from hramada.server.elections import Elections
 from hramada.server.limits import penalized, read_body
 from hramada.server.problems import Problem
@@ -57,6 +57,14 @@ def _admin(request: Request) -> tuple[int, str]:
 
 def _uuid(request: Request) -> str:
     return str(request.path_params["uuid"])
+
+
+def _owner(request: Request) -> tuple[tuple[int, str], str]:
+    """The logged-in administrator and the election of the path, which they may act on."""
+    admin, uuid = _admin(request), _uuid(request)
+    _elections(request).require_exists(uuid)  # 404 for an unknown election, whoever asks
+    rights.require(request.app.state.engine, admin, uuid)
+    return admin, uuid
 
 
 # --- public --------------------------------------------------------------------------
@@ -129,12 +137,39 @@ async def logout(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
-    return JSONResponse({"username": _admin(request)[1]})
+    admin = _admin(request)
+    superuser = accounts.is_superuser(request.app.state.engine, admin[1])
+    return JSONResponse({"username": admin[1], "superuser": superuser})
+
+
+async def create_account(request: Request) -> Response:
+    admin = _admin(request)
+    engine = request.app.state.engine
+    rights.require_superuser(engine, admin)
+    body = await _json(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise Problem(400, "account", "username and password are texts")
+    try:
+        await run_in_threadpool(accounts.create_admin, engine, username, password)
+    except ValueError as e:
+        raise Problem(400, "account", str(e)) from None
+    with engine.begin() as db:
+        adminlog.record(db, admin[1], "account", {"username": username})
+    return JSONResponse({"username": username}, status_code=201)
 
 
 async def admin_elections(request: Request) -> Response:
-    _admin(request)
-    return JSONResponse(_elections(request).summaries(drafts=True))
+    allowed = rights.visible(request.app.state.engine, _admin(request))
+    summaries = _elections(request).summaries(drafts=True)
+    return JSONResponse([s for s in summaries if allowed is None or s["uuid"] in allowed])
+
+
+async def grant_election(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    body = await _json(request)
+    rights.grant(request.app.state.engine, admin, uuid, body.get("username"))
+    return JSONResponse({"granted": body.get("username")})
 
 
 async def create_election(request: Request) -> Response:
@@ -144,60 +179,77 @@ async def create_election(request: Request) -> Response:
 
 
 async def admin_election(request: Request) -> Response:
-    _admin(request)
-    return JSONResponse(_elections(request).info(_uuid(request), admin=True))
+    _, uuid = _owner(request)
+    return JSONResponse(_elections(request).info(uuid, admin=True))
 
 
 async def upload_credentials(request: Request) -> Response:
-    admin = _admin(request)
+    admin, uuid = _owner(request)
     limit = request.app.state.settings.limits.credentials_bytes
     data = await read_body(request, limit, large=True)
-    return JSONResponse(_elections(request).set_credentials(admin, _uuid(request), data))
+    return JSONResponse(_elections(request).set_credentials(admin, uuid, data))
 
 
 async def add_trustee(request: Request) -> Response:
-    admin = _admin(request)
+    admin, uuid = _owner(request)
     body = await _json(request)
-    made = _elections(request).add_trustee(admin, _uuid(request), body.get("name"))
+    made = _elections(request).add_trustee(admin, uuid, body.get("name"))
     return JSONResponse(made, status_code=201)
 
 
+async def reissue_trustee_link(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    trustee = request.path_params["trustee"]
+    return JSONResponse(_elections(request).reissue_link(admin, uuid, trustee))
+
+
 async def set_window(request: Request) -> Response:
-    admin = _admin(request)
+    admin, uuid = _owner(request)
     body = await _json(request)
-    return JSONResponse(_elections(request).set_window(admin, _uuid(request), body))
+    return JSONResponse(_elections(request).set_window(admin, uuid, body))
 
 
 async def open_election(request: Request) -> Response:
-    await _elections(request).open(_admin(request), _uuid(request))
-    return JSONResponse(_elections(request).info(_uuid(request), admin=True))
+    admin, uuid = _owner(request)
+    await _elections(request).open(admin, uuid)
+    return JSONResponse(_elections(request).info(uuid, admin=True))
 
 
 async def close_election(request: Request) -> Response:
-    await _elections(request).close(_admin(request), _uuid(request))
-    return JSONResponse(_elections(request).info(_uuid(request), admin=True))
+    admin, uuid = _owner(request)
+    await _elections(request).close(admin, uuid)
+    return JSONResponse(_elections(request).info(uuid, admin=True))
 
 
 async def publish_election(request: Request) -> Response:
-    await _elections(request).publish(_admin(request), _uuid(request))
-    return JSONResponse(_elections(request).info(_uuid(request), admin=True))
+    admin, uuid = _owner(request)
+    await _elections(request).publish(admin, uuid)
+    return JSONResponse(_elections(request).info(uuid, admin=True))
 
 
 async def restart_ceremony(request: Request) -> Response:
-    admin = _admin(request)
-    _elections(request).ceremonies.reset(admin, _uuid(request))
-    return JSONResponse(_elections(request).info(_uuid(request), admin=True))
+    admin, uuid = _owner(request)
+    _elections(request).ceremonies.reset(admin, uuid)
+    return JSONResponse(_elections(request).info(uuid, admin=True))
 
 
 async def admin_log(request: Request) -> Response:
-    _admin(request)
+    admin = _admin(request)
+    allowed = rights.visible(request.app.state.engine, admin)
     with request.app.state.engine.connect() as db:
         log = adminlog.entries(db)
+    # The chain is checked whole; an administrator reads only their elections' entries
+    # and their own actions outside any election.
+    shown = [
+        e
+        for e in log
+        if allowed is None or (e.election in allowed if e.election else e.admin == admin[1])
+    ]
     return JSONResponse(
         {
             "head": log[-1].hash if log else None,
             "broken": adminlog.chain_breaks(log),
-            "entries": [e.as_json() for e in log],
+            "entries": [e.as_json() for e in shown],
         }
     )
 
@@ -238,12 +290,19 @@ routes = [
     Route("/api/admin/logout", logout, methods=["POST"]),
     Route("/api/admin/me", me),
     Route("/api/admin/log", admin_log),
+    Route("/api/admin/accounts", create_account, methods=["POST"]),
     Route("/api/admin/elections", admin_elections),
     Route("/api/admin/elections", create_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}", admin_election),
     Route("/api/admin/elections/{uuid}/credentials", upload_credentials, methods=["PUT"]),
     Route("/api/admin/elections/{uuid}/trustees", add_trustee, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/window", set_window, methods=["PUT"]),
+    Route(
+        "/api/admin/elections/{uuid}/trustees/{trustee:int}/link",
+        reissue_trustee_link,
+        methods=["POST"],
+    ),
+    Route("/api/admin/elections/{uuid}/grants", grant_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/open", open_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/ceremony/restart", restart_ceremony, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/close", close_election, methods=["POST"]),

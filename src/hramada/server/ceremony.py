@@ -173,7 +173,7 @@ class Ceremonies:
         with self.engine.begin() as db:
             state = self._state(db, uuid, lock=True)
             if not state.draft:
-                raise Problem(409, "phase", "the election is open: its trustees are fixed")
+                raise Problem(409, "setup fixed", "the election is open: its trustees are fixed")
             db.execute(delete(ceremony_messages).where(ceremony_messages.c.election == uuid))
             db.execute(
                 update(ceremonies)
@@ -219,7 +219,7 @@ class Ceremonies:
             me = self._trustee(db, token)
             state = self._state(db, me.election, lock=True)
             if not state.draft:
-                raise Problem(409, "phase", "the election is open: its key ceremony is over")
+                raise Problem(409, "setup fixed", "the election is open: its key ceremony is over")
             index = self._index(state, me)
             stored = state.messages.get((me.id, step))
             if stored is not None:
@@ -234,7 +234,7 @@ class Ceremonies:
             if before is not None and state.missing(before):
                 raise Problem(
                     409,
-                    "phase",
+                    "ceremony waiting",
                     f"not yet: waiting for the {before} of " + ", ".join(state.missing(before)),
                 )
             try:

@@ -50,6 +50,22 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _refuse_private_credentials(data: bytes) -> None:
+    """Refuse the credential authority's private file (voter -> credential) for the public one."""
+    try:
+        value = msgspec.json.decode(data)
+    except msgspec.DecodeError:
+        return  # not JSON at all: the public list's parser says why
+    if isinstance(value, dict):
+        raise Problem(
+            400,
+            "private credentials",
+            "this is the private credential file, not public_credentials.json: it was not "
+            "stored, but these credentials must now be treated as exposed: regenerate them "
+            "all and upload the new public_credentials.json",
+        )
+
+
 class Elections:
     def __init__(self, engine: Engine, settings: Settings, checker: Checker) -> None:
         self.engine = engine
@@ -82,6 +98,9 @@ class Elections:
             raise Problem(404, "election", "there is no such election")
         return row
 
+    def require_exists(self, uuid: str) -> None:
+        self._row(uuid)
+
     def _trustee_rows(self, uuid: str) -> list[Any]:
         with self.engine.connect() as db:
             query = select(trustees).where(trustees.c.election == uuid).order_by(trustees.c.id)
@@ -91,7 +110,7 @@ class Elections:
         live = self.live.get(uuid)
         if live is None:
             self._row(uuid)  # 404 for an unknown election
-            raise Problem(409, "phase", "the election is not open yet")
+            raise Problem(409, "not open", "the election is not open yet")
         return live
 
     def summaries(self, drafts: bool = False) -> list[Json]:
@@ -188,7 +207,7 @@ class Elections:
                     "key_submitted": t.public_key is not None or steps.get(t.id) == 3,
                     "decrypted": n in decrypted,
                 }
-                | ({"id": t.id} if admin else {})
+                | ({"id": t.id, "ceremony_steps": steps.get(t.id, 0)} if admin else {})
                 for n, t in enumerate(trustee_rows, 1)
             ],
             "result": box.result if box else None,
@@ -268,7 +287,7 @@ class Elections:
     def _draft(self, uuid: str) -> Any:
         row = self._row(uuid)
         if row.state != "draft":
-            raise Problem(409, "phase", "the election is already open: its setup is fixed")
+            raise Problem(409, "setup fixed", "the election is already open: its setup is fixed")
         return row
 
     def create(self, admin: tuple[int, str], body: Json) -> str:
@@ -299,6 +318,7 @@ class Elections:
 
     def set_credentials(self, admin: tuple[int, str], uuid: str, data: bytes) -> Json:
         row = self._draft(uuid)
+        _refuse_private_credentials(data)
         try:
             count = len(parse_public_credentials(get_group(row.group_name), data))
         except Rejected as e:
@@ -326,6 +346,23 @@ class Elections:
             adminlog.record(db, admin[1], "trustee", {"name": name.strip()}, uuid, public=True)
         return {"id": ident, "link": f"/trustee/{token}"}
 
+    def reissue_link(self, admin: tuple[int, str], uuid: str, trustee_id: int) -> Json:
+        """Revoke a trustee's link and issue a new one (a lost link must not make the
+        election undecryptable); logged publicly."""
+        row = next((t for t in self._trustee_rows(uuid) if t.id == trustee_id), None)
+        if row is None:
+            raise Problem(404, "trustee", "there is no such trustee in this election")
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as db:
+            db.execute(
+                update(trustees)
+                .where(trustees.c.id == trustee_id)
+                .values(token_hash=_token_hash(token))
+            )
+            adminlog.record(db, admin[1], "trustee link", {"name": row.name}, uuid, public=True)
+        self._changed(uuid)
+        return {"id": trustee_id, "link": f"/trustee/{token}"}
+
     def set_window(self, admin: tuple[int, str], uuid: str, body: Json) -> Json:
         row = self._row(uuid)
         live = self.live.get(uuid)
@@ -337,7 +374,7 @@ class Elections:
             raise Problem(400, "window", "the reason is a text of at most 2000 characters")
         if live is not None:
             if live.box.phase != "voting":
-                raise Problem(409, "phase", f"the election is {live.state}")
+                raise Problem(409, "voting over", f"the election is already {live.state}")
             if not reason.strip():
                 raise Problem(
                     400, "window", "changing the window of an open election needs a reason"
@@ -400,7 +437,7 @@ class Elections:
         live = self.live_election(uuid)
         async with live.lock:
             if live.box.phase != "voting":
-                raise Problem(409, "phase", f"the election is {live.state}")
+                raise Problem(409, "already closed", f"the election is already {live.state}")
 
             def close_and_tally() -> None:
                 live.box.close()
@@ -416,11 +453,13 @@ class Elections:
         live = self.live_election(uuid)
         async with live.lock:
             if live.box.phase != "tallied":
-                raise Problem(409, "phase", f"the election is {live.state}, not tallied")
+                raise Problem(409, "not closed", f"the election is {live.state}: close it first")
             needed = self.ceremonies.threshold(uuid) or len(self._trustee_rows(uuid))
             missing = needed - len(live.box.decryptions)
             if missing > 0:
-                raise Problem(409, "phase", f"{missing} trustee(s) have not decrypted yet")
+                raise Problem(
+                    409, "decryptions missing", f"{missing} trustee(s) have not decrypted yet"
+                )
             try:
                 result = await asyncio.to_thread(live.box.publish_result)
             except Rejected as e:
@@ -475,6 +514,8 @@ class Elections:
             raise Problem(400, "trustee key", str(e)) from None
         except Rejected as e:
             raise Problem.rejected(e) from None
+        if row.public_key == data:
+            return  # the same key again: already accepted and logged
         with self.engine.begin() as db:
             db.execute(update(trustees).where(trustees.c.id == row.id).values(public_key=data))
             detail = {"name": row.name, "key": sha256_b64(data)}

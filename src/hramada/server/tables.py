@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -25,6 +26,8 @@ admins = Table(
     Column("username", String(64), unique=True, nullable=False),
     Column("password_hash", String(256), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The superuser (the first account) creates accounts and may act on every election.
+    Column("superuser", Boolean, nullable=False, server_default=false()),
 )
 
 sessions = Table(
@@ -47,6 +50,15 @@ elections = Table(
     Column("credentials", LargeBinary),  # the public credential list, as uploaded
     Column("created_by", ForeignKey("admins.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+grants = Table(
+    "grants",  # administrators other than an election's creator who may act on it
+    metadata,
+    Column("election", ForeignKey("elections.uuid"), primary_key=True),
+    Column("admin_id", ForeignKey("admins.id"), primary_key=True),
+    Column("granted_by", ForeignKey("admins.id"), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
 )
 
 trustees = Table(

@@ -70,12 +70,12 @@ async function onLogin(event) {
   event.preventDefault();
   clearErrors();
   try {
-    const me = await api('POST', '/api/admin/login', {
+    await api('POST', '/api/admin/login', {
       username: $('login-username').value,
       password: $('login-password').value,
     });
     $('login-password').value = '';
-    enter(me);
+    enter(await api('GET', '/api/admin/me'));
   } catch (error) {
     showError(errorText(error), $('login-form'));
   }
@@ -93,6 +93,7 @@ async function onLogout() {
 
 function enter(me) {
   say($('me'), me.username);
+  $('account-panel').hidden = !me.superuser; // only the superuser creates accounts
   $('login').hidden = true;
   $('console').hidden = false;
   route();
@@ -156,6 +157,7 @@ async function loadList() {
 async function onCreate(event) {
   event.preventDefault();
   clearErrors();
+  say($('new-error'), '');
   const form = $('new-form');
   let body;
   try {
@@ -168,6 +170,7 @@ async function onCreate(event) {
       name,
       description: $('new-description').value.trim(),
       group: $('new-group').value,
+      threshold: $('new-threshold').value ? Number($('new-threshold').value) : null,
       questions: readEditor($('questions')),
       opens_at: opens,
       closes_at: closes,
@@ -219,16 +222,20 @@ async function loadElection() {
         'tr',
         {},
         h('td', { text: tr.name }),
-        h('td', { text: tr.key_submitted ? t('common.yes') : t('common.no') }),
+        h('td', { text: keyText(e, tr) }),
         h('td', { text: tr.decrypted ? t('common.yes') : t('common.no') }),
+        h('td', {}, reissueButton(tr)),
       ),
     ),
   );
+  showCeremony(e);
   $('window-opens').value = toInput(e.opens_at);
   $('window-closes').value = toInput(e.closes_at);
   const reasonNeeded = e.state !== 'draft';
   $('window-reason').required = reasonNeeded;
   $('window-reason-hint').hidden = !reasonNeeded;
+  // Setup forms apply to a draft only: hide them once the election is open.
+  for (const id of ['credentials-form', 'trustee-form']) $(id).hidden = e.state !== 'draft';
   $('phase-open').disabled = e.state !== 'draft';
   $('phase-close').disabled = e.state !== 'open';
   $('phase-publish').disabled = e.state !== 'tallied';
@@ -242,6 +249,43 @@ async function loadElection() {
   await loadLog(e.uuid);
 }
 
+/** The credential authority's private file maps voters to credentials (a JSON object);
+ * the public list is an array. */
+function isPrivateCredentials(text) {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/** A trustee's key column: done or not, or for a threshold ceremony its steps (of three). */
+function keyText(e, trustee) {
+  if (trustee.key_submitted) return t('common.yes');
+  if (e.threshold) return t('admin.js.ceremony_steps', { done: trustee.ceremony_steps || 0 });
+  return t('common.no');
+}
+
+function showCeremony(e) {
+  $('ceremony-box').hidden = !e.threshold;
+  if (!e.threshold) return;
+  const done = e.trustees.filter((tr) => tr.key_submitted).length;
+  say($('ceremony-text'), t('admin.js.ceremony', { k: e.threshold, n: e.trustees.length, done }));
+  $('ceremony-restart').hidden = e.state !== 'draft';
+}
+
+async function onRestartCeremony() {
+  if (!window.confirm(t('admin.js.confirm_restart'))) return;
+  clearErrors();
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/ceremony/restart`);
+    await loadElection();
+  } catch (error) {
+    fail(error, $('ceremony-box'));
+  }
+}
+
 async function onCredentials(event) {
   event.preventDefault();
   clearErrors();
@@ -252,12 +296,70 @@ async function onCredentials(event) {
   }
   try {
     const text = await file.text();
+    if (isPrivateCredentials(text)) {
+      // Refused here, before anything is sent: the server must never see these.
+      fail(new Error(t('check.private credentials')), $('credentials-form'));
+      $('credentials-form').reset();
+      return;
+    }
     const answer = await api('PUT', `/api/admin/elections/${enc(current)}/credentials`, text, { raw: true });
     say($('credentials-outcome'), t('admin.js.credentials_done', { count: answer.count, fingerprint: answer.fingerprint }));
     $('credentials-form').reset();
     await loadElection();
   } catch (error) {
     fail(error, $('credentials-form'));
+  }
+}
+
+function showLink(name, link) {
+  say($('trustee-link-for'), t('admin.js.link_for', { name }));
+  say($('trustee-link').querySelector('code'), new URL(link, window.location.href).href);
+  $('trustee-link-box').hidden = false;
+}
+
+/** A button that revokes a trustee's link and shows the new one (a lost link is not fatal). */
+function reissueButton(trustee) {
+  const button = h('button', { type: 'button', class: 'reissue', text: t('admin.js.reissue') });
+  button.addEventListener('click', async () => {
+    if (!window.confirm(t('admin.js.confirm_reissue', { name: trustee.name }))) return;
+    clearErrors();
+    try {
+      const answer = await api('POST', `/api/admin/elections/${enc(current)}/trustees/${trustee.id}/link`);
+      await loadElection();
+      showLink(trustee.name, answer.link);
+      focusOn($('trustee-link-box'));
+    } catch (error) {
+      fail(error, $('trustees-body').closest('section'));
+    }
+  });
+  return button;
+}
+
+async function onGrant(event) {
+  event.preventDefault();
+  clearErrors();
+  const username = $('grant-username').value.trim();
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/grants`, { username });
+    $('grant-form').reset();
+    say($('grant-outcome'), t('admin.js.granted', { username }));
+    await loadLog(current);
+  } catch (error) {
+    fail(error, $('grant-form'));
+  }
+}
+
+async function onAccount(event) {
+  event.preventDefault();
+  clearErrors();
+  const username = $('account-username').value.trim();
+  const password = $('account-password').value;
+  try {
+    await api('POST', '/api/admin/accounts', { username, password });
+    $('account-form').reset();
+    say($('account-outcome'), t('admin.js.account_done', { username }));
+  } catch (error) {
+    fail(error, $('account-form'));
   }
 }
 
@@ -272,9 +374,7 @@ async function onTrustee(event) {
   try {
     const answer = await api('POST', `/api/admin/elections/${enc(current)}/trustees`, { name });
     $('trustee-form').reset();
-    say($('trustee-link-for'), t('admin.js.link_for', { name }));
-    say($('trustee-link').querySelector('code'), new URL(answer.link, window.location.href).href);
-    $('trustee-link-box').hidden = false;
+    showLink(name, answer.link);
     await loadElection();
     focusOn($('trustee-link-box'));
   } catch (error) {
@@ -353,8 +453,21 @@ async function start() {
   $('logout').addEventListener('click', onLogout);
   $('new-form').addEventListener('submit', onCreate);
   $('add-question').addEventListener('click', () => addQuestion($('questions')).querySelector('input').focus());
+  $('new-name').addEventListener('input', () => {
+    if ($('new-name').value.trim()) say($('new-error'), '');
+  });
   $('credentials-form').addEventListener('submit', onCredentials);
+  $('credentials-file').addEventListener('change', async () => {
+    const file = $('credentials-file').files[0];
+    if (file && isPrivateCredentials(await file.text())) {
+      fail(new Error(t('check.private credentials')), $('credentials-form'));
+      $('credentials-form').reset();
+    }
+  });
   $('trustee-form').addEventListener('submit', onTrustee);
+  $('grant-form').addEventListener('submit', onGrant);
+  $('ceremony-restart').addEventListener('click', onRestartCeremony);
+  $('account-form').addEventListener('submit', onAccount);
   $('window-form').addEventListener('submit', onWindow);
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
   window.addEventListener('hashchange', route);
