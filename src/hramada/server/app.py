@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            elections.close_all()
             checker.close()
             engine.dispose()
 
