@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import signal
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -69,6 +70,9 @@ def serve(
             soft_wrap=True,
         )
     console.print(f"Serving on {url}  (Ctrl-C to stop)")
+    # A file-size limit reached makes that write fail (the election stops storing) instead
+    # of killing the whole server.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     uvicorn.run(
         create_app(settings),
         host=host,
