@@ -518,8 +518,10 @@ class Elections:
         live = self.live.get(row.election)
         threshold = self.ceremonies.threshold(row.election)
         ceremony_done = self.ceremonies.progress(row.election).get(row.id) == 3
+        template = msgspec.json.decode(self._row(row.election).template)
         return {
             "election": row.election,
+            "election_name": template["name"],
             "name": row.name,
             "group": self._row(row.election).group_name,
             "state": live.state if live else "draft",
