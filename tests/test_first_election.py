@@ -131,13 +131,6 @@ def test_the_demo_from_start_to_result(tmp_path: Path) -> None:
         assert f"Demo election, result published: {url}/elections/{uuid}/result" in out
 
 
-def test_verify_tells_a_missing_file_from_a_failed_check(tmp_path: Path) -> None:
-    missing = hramada("verify", str(tmp_path / "missing.bel"))
-    assert missing.returncode == 2 and "no such file" in missing.stderr
-    (tmp_path / "garbage.bel").write_bytes(b"not an archive")
-    assert hramada("verify", str(tmp_path / "garbage.bel")).returncode == 1
-
-
 def test_trustee_submit_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
     done = hramada("trustee", "submit", "http://127.0.0.1:9/trustee/x/key", str(tmp_path / "k"))
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
