@@ -96,7 +96,7 @@ def append_rate(archive: Path, checked: CheckRate, ballots: list[bytes], batch: 
         t1 = time.perf_counter()
         append += t1 - t0
         if i % batch == 0 or i == len(ballots):
-            box.writer.sync()
+            box.sync()
             sync += time.perf_counter() - t1
             syncs += 1
     path.unlink()

@@ -144,9 +144,12 @@ def test_verify_garbage_file(tmp_path: Path, content: bytes) -> None:
 
 
 def test_verify_missing_path(tmp_path: Path) -> None:
+    """A missing file is not a failed check: its own exit code (2) and message."""
     proc = hramada("verify", str(tmp_path / "nowhere.bel"))
-    assert proc.returncode == 1
-    assert "No such file" in one_line(proc.stderr)
+    assert proc.returncode == 2
+    assert "no such file" in one_line(proc.stderr)
+    (tmp_path / "garbage.bel").write_bytes(b"not an archive")
+    assert hramada("verify", str(tmp_path / "garbage.bel")).returncode == 1
 
 
 def test_verify_truncated_archive(tmp_path: Path) -> None:

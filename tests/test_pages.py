@@ -69,6 +69,7 @@ def trustee(**changes: Any) -> dict[str, Any]:
     """A trustee info dict shaped like GET /api/trustee/{token}."""
     info: dict[str, Any] = {
         "election": UUID,
+        "election_name": "Council 2026",
         "name": "Trustee One",
         "group": "Ed25519",
         "state": "tallied",
@@ -279,6 +280,16 @@ def test_page_details() -> None:
         "hramada trustee submit https://v.example/api/trustee/TOK/decryption pd.json",
     ):
         assert command in trustee_page
+    assert "“Council 2026”" in trustee_page  # the election by its name, not its id
+    done = render(
+        "trustee.html",
+        "en",
+        trustee=trustee(key_submitted=True),
+        token="TOK",
+        base_url="https://v.example",
+    )
+    assert "trustee keygen" not in done and "TOK/key" not in done  # step 1 is over
+    assert "TOK/decryption pd.json" in done
 
 
 def test_catalogs_are_complete() -> None:

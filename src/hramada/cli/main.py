@@ -31,6 +31,7 @@ trustee_app.command("submit")(submit)
 trustee_app.command("threshold")(trustee_threshold)
 
 EXIT_FAILED = 1
+EXIT_NO_FILE = 2
 EXIT_INCOMPLETE = 3
 
 
@@ -75,7 +76,10 @@ def verify(
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes (default: every core).")] = 0,
 ) -> None:
-    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 3 when a part (ranked questions) cannot be checked yet."""  # noqa: E501
+    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet."""  # noqa: E501
+    if not path.exists():
+        err.print(Text("error: ", style="red") + Text(f"no such file: {path}"))
+        raise typer.Exit(EXIT_NO_FILE)
     with progress_bar() as progress:
         report = verify_archive(
             path,

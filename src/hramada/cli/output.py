@@ -19,9 +19,10 @@ from rich.text import Text
 
 from hramada.protocol.model import Election
 
-# Archive text is never read as Rich markup: styles go through Text objects only.
-console = Console(markup=False)
-err = Console(stderr=True, markup=False)
+# Archive text is never read as Rich markup: styles go through Text objects only. Lines are
+# never wrapped (soft_wrap): a credential, password or link piped to a file must stay whole.
+console = Console(markup=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, soft_wrap=True)
 
 
 def result_tables(election: Election, result: list[list[int]] | None) -> list[Table]:

@@ -24,10 +24,11 @@ from hramada.election.decryption import make_partial_decryption, owners
 from hramada.election.errors import Rejected
 from hramada.election.setup import check_uuid, make_election, make_trustees, new_uuid
 from hramada.election.tally import read_tally
-from hramada.election.trustees import election_public_key, make_trustee_key
+from hramada.election.trustees import election_public_key, key_id, make_trustee_key
 from hramada.protocol.archive import read_archive
-from hramada.protocol.canonical import FormatError, decode, encode, sha256_b64, sha256_hex
+from hramada.protocol.canonical import FormatError, decode, encode, sha256_b64
 from hramada.protocol.model import Template, TrusteePublicKey
+from hramada.protocol.secret_files import write_secret
 
 credentials_app = typer.Typer(help="Credential authority: make the voters' credentials.")
 trustee_app = typer.Typer(help="Trustee: make a key; decrypt the tally with it.")
@@ -47,9 +48,13 @@ def failing() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _write(path: Path, data: bytes | str) -> None:
+def _write(path: Path, data: bytes | str, secret: bool = False) -> None:
+    """Write a file; a secret one is readable by its owner only (0600) from its creation."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    if secret:
+        write_secret(path, data)
+    else:
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
     err.print(f"wrote {path}", highlight=False)
 
 
@@ -67,7 +72,8 @@ def credentials_generate(
     with failing():
         check_uuid(uuid)
         batch = generate_credentials(get_group(group), uuid, parse_voters(voters.read_text()))
-        _write(out / "private_credentials.json", json.dumps(batch.private, indent=1) + "\n")
+        private = json.dumps(batch.private, indent=1) + "\n"
+        _write(out / "private_credentials.json", private, secret=True)
         _write(out / "public_credentials.json", batch.public)
     console.print(f"fingerprint of the public credentials: {sha256_b64(batch.public)}")
 
@@ -83,9 +89,8 @@ def trustee_keygen(
     with failing():
         x, public = make_trustee_key(get_group(group), name)
         pub = encode(public)
-        ident = sha256_hex(pub)[:8].upper()
-        _write(out / f"{ident}.privkey", json.dumps(str(x)))
-        (out / f"{ident}.privkey").chmod(0o600)
+        ident = key_id(pub)
+        _write(out / f"{ident}.privkey", json.dumps(str(x)), secret=True)
         _write(out / f"{ident}.pubkey", pub)
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import json
+import signal
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +15,7 @@ import typer
 from rich.text import Text
 
 from hramada.cli.output import console, err
+from hramada.server.config import Settings
 
 accounts_app = typer.Typer(help="Server administrators: create accounts.")
 
@@ -24,6 +28,34 @@ DatabaseOption = Annotated[
         "--database", envvar="HRAMADA_DATABASE", help="Database URL (default: SQLite in --data)."
     ),
 ]
+
+
+DEMO_STATES = {
+    "open": "Demo election open",
+    "closed": "Demo election, voting closed (the admin console closes and tallies it)",
+    "tallied": "Demo election, tallied: awaiting the trustees' partial decryptions",
+    "published": "Demo election, result published",
+    "unreadable": "Demo election, its archive cannot be read (served read-only)",
+}
+
+
+def _announce_demo(settings: Settings, url: str) -> None:
+    """Say what state the demo election is in; voter credentials only while it is open."""
+    from hramada.server.demo import demo_state, prepare_demo
+
+    info = prepare_demo(settings)
+    state = demo_state(settings, info)
+    page = f"{url}/elections/{info['uuid']}" + ("/result" if state == "published" else "")
+    console.print(Text(f"{DEMO_STATES[state]}: ", style="bold") + Text(page))
+    console.print(f"Admin console: {url}/admin  (user admin, password {info['admin_password']})")
+    if state == "open":
+        console.print("Voter credentials (each votes once; voting again replaces the ballot):")
+        for credential in info["credentials"][:5]:
+            console.print(f"  {credential}")
+    for n, trustee in enumerate(info.get("trustees", []), 1):
+        console.print(
+            f"Trustee {n}: page {url}{trustee['link']} ; run its commands in {trustee['folder']}"
+        )
 
 
 def serve(
@@ -63,7 +95,6 @@ def serve(
 
     from hramada.booth.pages import STATIC_DIR
     from hramada.server.app import create_app
-    from hramada.server.config import Settings
     from hramada.server.connections import connection_cap, guarded_protocol
 
     if not (STATIC_DIR / "js" / "booth.js").exists():
@@ -90,23 +121,11 @@ def serve(
     )
     url = origin
     if demo:
-        from hramada.server.demo import prepare_demo
-
-        info = prepare_demo(settings)
-        console.print(
-            Text("Demo election open: ", style="bold") + Text(f"{url}/elections/{info['uuid']}")
-        )
-        console.print(
-            f"Admin console: {url}/admin  (user admin, password {info['admin_password']})"
-        )
-        console.print("Voter credentials (each votes once; voting again replaces the ballot):")
-        for credential in info["credentials"][:5]:
-            console.print(f"  {credential}")
-        console.print(
-            f"Trustees' private keys, to decrypt after closing: {info['trustee_keys']}",
-            soft_wrap=True,
-        )
+        _announce_demo(settings, url)
     console.print(f"Serving on {url}  (Ctrl-C to stop)")
+    # A file-size limit reached makes that write fail (the election stops storing) instead
+    # of killing the whole server.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     limits = settings.limits
     # uvicorn's own limit_concurrency answers 503 only once a request arrives, while idle
     # sockets keep their descriptors: the protocol class caps connections when they open.
@@ -134,7 +153,6 @@ def create_account(
 ) -> None:
     """Create an administrator account; the password is asked twice, never echoed."""
     from hramada.server.accounts import create_admin
-    from hramada.server.config import Settings
     from hramada.server.database import connect
 
     password = getpass.getpass("Password (12 characters or more): ")
@@ -146,7 +164,7 @@ def create_account(
     if not (STATIC_DIR / "js" / "booth.js").exists():
         err.print("warning: the booth's scripts are not built: run `npm ci && npm run build`")
     settings = Settings(data_dir=data, database_url=database)
-    data.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     try:
         create_admin(connect(settings.db_url), username, password)
     except ValueError as e:
@@ -155,23 +173,63 @@ def create_account(
     console.print(f"administrator {username} created")
 
 
+def _api_url(url: str) -> str:
+    """The upload address: the trustee page's link followed by /key or /decryption (as the
+    README shows it) is the page's address, under /api/ for uploads."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path
+    if path.startswith("/trustee/"):
+        path = "/api" + path
+    return urllib.parse.urlunsplit(parts._replace(path=path))
+
+
+ACCEPTED = {
+    "key": "The server accepted your public key.",
+    "partial decryption": "The server accepted your partial decryption: its proofs hold.",
+}
+
+
+def _refusal(e: urllib.error.HTTPError) -> str:
+    """One line: the server's own message for a JSON answer, else the HTTP status."""
+    body = e.read()
+    try:
+        message = json.loads(body)["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        message = None
+    if isinstance(message, str):
+        return f"{message} (HTTP {e.code})"
+    if e.code == 404:
+        return "HTTP 404: no such address; use the link from your trustee page"
+    return f"HTTP {e.code} {e.reason}"
+
+
 def submit(
-    url: Annotated[str, typer.Argument(help="The upload address from the trustee's page.")],
+    url: Annotated[str, typer.Argument(help="The trustee link followed by /key or /decryption.")],
     file: Annotated[Path, typer.Argument(help="The .pubkey or partial decryption file.")],
 ) -> None:
     """Upload a public key or a partial decryption to the server (never the private key)."""
     if file.suffix == ".privkey":
         err.print("error: this is a private key: it never leaves your machine")
         raise typer.Exit(1)
+    try:
+        body = file.read_bytes()
+    except OSError as e:
+        err.print(Text("error: ", style="red") + Text(f"{file}: {e.strerror}"))
+        raise typer.Exit(1) from None
     request = urllib.request.Request(
-        url, data=file.read_bytes(), method="PUT", headers={"content-type": "application/json"}
+        _api_url(url), data=body, method="PUT", headers={"content-type": "application/json"}
     )
     try:
         with urllib.request.urlopen(request, timeout=600) as response:
-            console.out(response.read().decode())
+            answer = json.loads(response.read())
     except urllib.error.HTTPError as e:
-        err.print(Text("refused: ", style="red") + Text(e.read().decode(errors="replace")))
+        err.print(Text("refused: ", style="red") + Text(_refusal(e)))
         raise typer.Exit(1) from None
     except urllib.error.URLError as e:
         err.print(Text("error: ", style="red") + Text(str(e.reason)))
         raise typer.Exit(1) from None
+    except ValueError:
+        err.print(Text("error: ", style="red") + Text("the server's answer is not JSON"))
+        raise typer.Exit(1) from None
+    accepted = str(answer.get("accepted")) if isinstance(answer, dict) else ""
+    console.print(ACCEPTED.get(accepted, "The server accepted the file."))

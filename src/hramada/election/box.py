@@ -23,7 +23,7 @@ from hramada.election.tally import (
     last_ballots,
     read_tally,
 )
-from hramada.protocol.archive import ArchiveWriter, chain_problems
+from hramada.protocol.archive import ArchiveWriter, Mark, WriteFailed, chain_problems
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
 from hramada.protocol.model import (
     Owned,
@@ -38,7 +38,12 @@ CheckAll = Callable[[ElectionContext, list[tuple[int, bytes]]], Mapping[int, Out
 
 
 class BallotBox:
-    """Enforces the phase order and every acceptance rule before anything is appended."""
+    """Enforces the phase order and every acceptance rule before anything is appended.
+
+    Its state (ballots, phase, tally, decryptions, result) changes only once the event that
+    records the change is on disk: a ballot cast with `sync=False` stays in `pending` until a
+    `sync` (or `settle`) says it is durable, and an append that fails changes nothing.
+    """
 
     def __init__(self, writer: ArchiveWriter, ctx: ElectionContext) -> None:
         self.writer = writer
@@ -46,6 +51,7 @@ class BallotBox:
         self.phase = "voting"
         self.ballots: list[AcceptedBallot] = []
         self.seen: set[str] = set()
+        self.pending: list[AcceptedBallot] = []  # appended, not yet known to be on disk
         self.tally: EncryptedTally | None = None
         self.decryptions: dict[int, Factors] = {}
         self.result: list[list[int]] | None = None
@@ -71,54 +77,67 @@ class BallotBox:
         say); the phase and replay rules are still applied here, in order.
         """
         writer = ArchiveWriter.open(path)
-        archive = writer.archive
+        try:
+            for event, _check, detail in chain_problems(writer.archive):
+                raise Rejected("hash chain", f"event {event.height}: {detail}")
+            box = cls(writer, context_from_archive(writer.archive))
+            box._replay(check_all)
+        except BaseException:
+            writer.close()
+            raise
+        return box
+
+    def _replay(self, check_all: CheckAll | None) -> None:
+        archive = self.writer.archive
         events = [e for _, e in archive.events]
-        data = archive.data
-        for event, _check, detail in chain_problems(archive):
-            raise Rejected("hash chain", f"event {event.height}: {detail}")
-        box = cls(writer, context_from_archive(archive))
         checked: Mapping[int, Outcome] = {}
         if check_all is not None:
             ballots = [(e.height, archive.payload(e)) for e in events if e.type == "Ballot"]
-            checked = check_all(box.ctx, ballots)
+            checked = check_all(self.ctx, ballots)
         for e in events[1:]:
             payload = archive.payload(e) if e.payload else b""
             if e.type == "Ballot":
                 outcome = checked.get(e.height)
                 if isinstance(outcome, tuple):
                     raise Rejected(*outcome)
-                box._accept(payload, outcome)
+                self._admit(self._check(payload, outcome))
             elif e.type == "EndBallots":
-                box._require("voting")
-                box.phase = "closed"
+                self._require("voting")
+                self.phase = "closed"
             elif e.type == "EncryptedTally":
-                box._require("closed")
-                box.tally = box._tally_from(payload)
-                box.phase = "tallied"
+                self._require("closed")
+                self.tally = self._tally_from(payload)
+                self.phase = "tallied"
             elif e.type == "PartialDecryption":
                 owned = decode(payload, Owned, "owned partial decryption")
-                box._decryption(owned.owner, data[owned.payload])
+                factors = self._decryption(owned.owner, archive.data[owned.payload])
+                self.decryptions[owned.owner] = factors
             elif e.type == "Result":
-                box._require("tallied")
+                self._require("tallied")
                 result = decode(payload, Result, "result").result
-                box.result = [[weight_from_json(n) for n in row] for row in result]
-                box.phase = "done"
+                self.result = [[weight_from_json(n) for n in row] for row in result]
+                self.phase = "done"
             else:
                 raise Rejected("phase", f"{e.type} events are not supported here")
-        return box
+
+    def close_file(self) -> None:
+        self.writer.close()
 
     def _require(self, phase: str) -> None:
         if self.phase != phase:
             raise Rejected("phase", f"the election is {self.phase}, not {phase}")
 
-    def _accept(self, data: bytes, checked: AcceptedBallot | None = None) -> AcceptedBallot:
+    def _check(self, data: bytes, checked: AcceptedBallot | None = None) -> AcceptedBallot:
+        """Every acceptance rule, changing nothing."""
         self._require("voting")
         ballot = check_ballot(self.ctx, data) if checked is None else checked
-        if ballot.hash in self.seen:
+        if ballot.hash in self.seen or any(b.hash == ballot.hash for b in self.pending):
             raise Rejected("replay", "this very ballot was already cast")
+        return ballot
+
+    def _admit(self, ballot: AcceptedBallot) -> None:
         self.seen.add(ballot.hash)
         self.ballots.append(ballot)
-        return ballot
 
     def _tally_from(self, sized_bytes: bytes) -> EncryptedTally:
         """The stored tally, which must be the one the accepted ballots give."""
@@ -127,7 +146,8 @@ class BallotBox:
             raise Rejected("encrypted tally", "the stored tally is not the tally of the ballots")
         return stored
 
-    def _decryption(self, owner: int, data: bytes) -> None:
+    def _decryption(self, owner: int, data: bytes) -> Factors:
+        """Check a partial decryption, changing nothing; returns its decryption factors."""
         self._require("tallied")
         assert self.tally is not None
         known = owners(self.ctx)
@@ -139,8 +159,7 @@ class BallotBox:
             pd = decode(data, PartialDecryption, "partial decryption")
         except FormatError as e:
             raise Rejected("partial decryption", str(e)) from None
-        factors = check_partial_decryption(self.ctx, self.tally.ciphertexts, known[owner], pd)
-        self.decryptions[owner] = factors
+        return check_partial_decryption(self.ctx, self.tally.ciphertexts, known[owner], pd)
 
     def cast(
         self, data: bytes, checked: AcceptedBallot | None = None, sync: bool = True
@@ -149,15 +168,53 @@ class BallotBox:
 
         `checked` is what `check_ballot` returned for these very bytes, when the caller ran the
         stateless checks elsewhere (the server does, in worker processes); the phase and replay
-        rules are always applied here. With `sync=False` the caller must `writer.sync()` before
-        acknowledging the ballot.
+        rules are always applied here. With `sync=False` the ballot stays pending: the caller
+        must `sync()` (or `mark`, fsync, `settle`) before acknowledging it.
         """
-        ballot = self._accept(data, checked)
-        self.writer.append("Ballot", [data], sync=sync)
+        ballot = self._check(data, checked)
+        try:
+            self.writer.append("Ballot", [data], sync=sync)
+        except WriteFailed:
+            self.pending.clear()  # the writer cut every pending append off the file
+            raise
+        self.pending.append(ballot)
+        if sync:
+            self._settle_pending(len(self.pending))
         return ballot
+
+    def mark(self) -> tuple[Mark, int]:
+        """Where the box stands: after an fsync begun later, `settle(mark)`."""
+        return self.writer.mark(), len(self.ballots) + len(self.pending)
+
+    def settle(self, mark: tuple[Mark, int]) -> list[AcceptedBallot]:
+        """Count the pending ballots written up to `mark`; returns them."""
+        written, count = mark
+        self.writer.settle(written)
+        return self._settle_pending(max(0, count - len(self.ballots)))
+
+    def _settle_pending(self, n: int) -> list[AcceptedBallot]:
+        settled, self.pending[:n] = self.pending[:n], []
+        for ballot in settled:
+            self._admit(ballot)
+        return settled
+
+    def abandon(self, error: OSError) -> WriteFailed:
+        """After a failed fsync: forget the pending ballots (the writer cuts them off)."""
+        self.pending.clear()
+        return self.writer.fail(error)
+
+    def sync(self) -> list[AcceptedBallot]:
+        """Make the pending ballots durable and count them; returns them."""
+        mark = self.mark()
+        try:
+            self.writer.fsync()
+        except OSError as e:
+            raise self.abandon(e) from e
+        return self.settle(mark)
 
     def close(self) -> None:
         self._require("voting")
+        self.sync()  # the tally must see every ballot written before EndBallots
         self.writer.append("EndBallots", [])
         self.phase = "closed"
 
@@ -172,9 +229,10 @@ class BallotBox:
 
     def add_partial_decryption(self, owner: int, data: bytes) -> None:
         """Accept a trustee's partial decryption only if every proof holds."""
-        self._decryption(owner, data)
+        factors = self._decryption(owner, data)
         owned = Owned(owner=owner, payload=sha256_hex(data))
         self.writer.append("PartialDecryption", [data, encode(owned)])
+        self.decryptions[owner] = factors
 
     def publish_result(self) -> list[list[int]]:
         """Combine a quorum's factors, decrypt the counts and append the Result event."""

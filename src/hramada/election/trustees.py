@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from hramada.crypto.group import Element, Group, GroupError
 from hramada.crypto.proofs import Proof, schnorr_prove, schnorr_verify
 from hramada.election.errors import Rejected
-from hramada.protocol.canonical import FormatError, decode, encode
+from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
 from hramada.protocol.model import (
     CertContext,
     CertKeys,
@@ -38,6 +38,11 @@ def make_trustee_key(group: Group, name: str | None = None) -> tuple[int, Truste
     """A Single trustee's private key and its public key with proof of knowledge."""
     x = group.random_scalar()
     return x, public_key_with_pok(group, x, name)
+
+
+def key_id(pub: bytes) -> str:
+    """The name of a trustee's key files (ID.pubkey, ID.privkey): 8 hex digits of its hash."""
+    return sha256_hex(pub)[:8].upper()
 
 
 def public_key_with_pok(group: Group, x: int, name: str | None = None) -> TrusteePublicKey:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Iterator
@@ -149,21 +150,81 @@ def read_archive(path: Path) -> Archive:
     return archive
 
 
+class WriteFailed(Exception):
+    """An append could not be made durable. The archive is back at its last durable length and
+    refuses every append until it is opened again: after a failed fsync the page cache is not to
+    be trusted, so only a fresh read of the file may continue it."""
+
+
+Mark = tuple[int, int]  # (bytes written, events written) at some moment
+
+
 class ArchiveWriter:
-    """Appends data and events to an archive file, durably, keeping the chain consistent."""
+    """Appends data and events to an archive file, durably, keeping the chain consistent.
+
+    The file stays open for the writer's whole life, so appending, syncing and cutting back
+    never need a new file descriptor (a server out of descriptors still stores ballots).
+    Appends made with `sync=False` are pending until a `sync()`; `durable` is the length known
+    to be on disk, and a failure cuts the file and `archive` back to it.
+    """
 
     def __init__(self, path: Path, archive: Archive) -> None:
         self.path = path
         self.archive = archive
-        self.length = path.stat().st_size  # bytes written so far, all of them complete events
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 (held open; see `close`)
+        self.length = self._file.seek(0, os.SEEK_END)  # bytes of complete appends written
+        self.durable = self.length  # bytes known to be on disk
+        self.durable_head = archive.last_event  # the last event known to be on disk
+        self.broken: str | None = None  # why appends are refused, after a failure
+        self._pending: list[list[str]] = []  # data members added by each pending append
+
+    def close(self) -> None:
+        self._file.close()
+
+    def mark(self) -> Mark:
+        """Where the writer stands: after an fsync begun later, `settle(mark)`."""
+        return self.length, len(self.archive.events)
+
+    def fsync(self) -> None:
+        """Flush the file to disk; raises OSError and changes nothing, so it may run in another
+        thread while appends go on."""
+        os.fsync(self._file.fileno())
+
+    def settle(self, mark: Mark) -> None:
+        """Declare durable everything written up to `mark`."""
+        length, events = mark
+        if length <= self.durable:
+            return
+        del self._pending[: events - (len(self.archive.events) - len(self._pending))]
+        self.durable = length
+        self.durable_head = self.archive.events[events - 1][0]
 
     def sync(self) -> None:
         """Make every append so far durable (one fsync for a whole batch of appends)."""
-        fd = os.open(self.path, os.O_RDONLY)
+        mark = self.mark()
         try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            self.fsync()
+        except OSError as e:
+            raise self.fail(e) from e
+        self.settle(mark)
+
+    def fail(self, error: OSError) -> WriteFailed:
+        """After a failed write or fsync: cut the file and the archive back to the last durable
+        length, refuse every later append, and return the error to raise."""
+        self.broken = f"writing the archive failed ({error.strerror or error})"
+        try:
+            os.ftruncate(self._file.fileno(), self.durable)
+            os.fsync(self._file.fileno())
+        except OSError:
+            pass  # reopening cuts whatever is left after the last complete event
+        events = self.archive.events
+        del events[len(events) - len(self._pending) :]
+        for keys in self._pending:
+            for key in keys:
+                self.archive.data.pop(key, None)
+        self._pending.clear()
+        self.length = self.durable
+        return WriteFailed(self.broken)
 
     @classmethod
     def create(cls, path: Path, timestamp: int | None = None) -> ArchiveWriter:
@@ -202,9 +263,12 @@ class ArchiveWriter:
     def append(self, event_type: EventType, records: list[bytes], sync: bool = True) -> str:
         """Store `records` as data members and append one event whose payload is the last one.
 
-        Returns the hex hash of the event. The whole append reaches the disk before returning,
-        unless `sync` is False: then it is durable only after the next `sync()`.
+        Returns the hex hash of the event. The whole append (and every pending one before it)
+        reaches the disk before returning, unless `sync` is False: then it is durable only after
+        the next `sync()`. Raises WriteFailed, with the file cut back, if it cannot be stored.
         """
+        if self.broken:
+            raise WriteFailed(self.broken)
         archive = self.archive
         last = archive.events[-1][1] if archive.events else None
         payload = sha256_hex(records[-1]) if records else None
@@ -219,13 +283,25 @@ class ArchiveWriter:
         chunk = b"".join(_member(f"{sha256_hex(r)}.data.json", r, ts) for r in records)
         event_hash = sha256_hex(event_bytes)
         chunk += _member(f"{event_hash}.event.json", event_bytes, ts)
-        with open(self.path, "ab") as f:
-            f.write(chunk)
-            f.flush()
+        try:
+            view = memoryview(chunk)
+            while view:  # after a short write, the next one reports the error
+                written = self._file.write(view)
+                if not written:
+                    raise OSError(errno.EIO, "the disk took no bytes")
+                view = view[written:]
             if sync:
-                os.fsync(f.fileno())
-        self.length += len(chunk)
+                os.fsync(self._file.fileno())
+        except OSError as e:
+            raise self.fail(e) from e
+        added = [h for h in map(sha256_hex, records) if h not in archive.data]
         for r in records:
             archive.data[sha256_hex(r)] = r
         archive.events.append((event_hash, event))
+        self.length += len(chunk)
+        if sync:
+            self._pending.clear()
+            self.durable, self.durable_head = self.length, event_hash
+        else:
+            self._pending.append(added)
         return event_hash

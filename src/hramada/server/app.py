@@ -104,6 +104,7 @@ async def not_found(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settings.prepare_data_dir()
         engine = connect(settings.db_url)
         checker = Checker(settings.workers)
         elections = Elections(engine, settings, checker)
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            elections.close_all()
             checker.close()
             engine.dispose()
 

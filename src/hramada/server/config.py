@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hramada.protocol.secret_files import private_folder
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -55,3 +57,11 @@ class Settings:
     @property
     def archives(self) -> Path:
         return self.data_dir / "elections"
+
+    def prepare_data_dir(self) -> None:
+        """The data folder only this user may enter (0700), its SQLite file 0600."""
+        private_folder(self.data_dir)
+        if self.database_url is None:
+            db = self.data_dir / "hramada.sqlite"
+            os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
+            db.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode

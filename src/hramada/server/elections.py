@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from hramada.election.credentials import parse_public_credentials
 from hramada.election.errors import Rejected
 from hramada.election.setup import make_election, make_trustees, new_uuid
 from hramada.election.trustees import check_trustee_key, election_public_key
+from hramada.protocol.archive import WriteFailed
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
 from hramada.protocol.model import Template, TrusteePublicKey
 from hramada.protocol.trustees import Trustee
@@ -36,6 +38,7 @@ from hramada.server.problems import Problem
 from hramada.server.tables import elections, trustees
 
 Json = dict[str, Any]
+log = logging.getLogger("hramada.server")
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -73,21 +76,54 @@ class Elections:
         self.checker = checker
         self.ceremonies = Ceremonies(engine)
         self.live: dict[str, Live] = {}
+        self.broken: dict[str, str] = {}  # uuid -> why its archive could not be loaded
         self._public: dict[str, Json] = {}  # uuid -> cached public info of opened elections
         self.pending = 0  # ballots being checked right now
+        self._reported: set[str] = set()  # elections whose storage failure is in the log
         settings.archives.mkdir(parents=True, exist_ok=True)
 
     def path(self, uuid: str) -> Path:
         return self.settings.archives / f"{uuid}.bel"
 
     def load(self) -> None:
-        """Re-open every opened election from its archive (after a restart or a crash)."""
+        """Re-open every opened election from its archive (after a restart or a crash).
+
+        An archive that cannot be replayed is reported and its election served read-only
+        (its page and raw archive) while every other election runs; an election whose last
+        event is EndBallots (a crash while closing) gets its encrypted tally now."""
         with self.engine.connect() as db:
             rows = db.execute(select(elections).where(elections.c.state != "draft")).all()
         for row in rows:
             opens, closes = _utc(row.opens_at), _utc(row.closes_at)
             path = self.path(row.uuid)
-            self.live[row.uuid] = Live.open(path, opens, closes, self.settings.workers)
+            try:
+                live = Live.open(path, opens, closes, self.settings.workers)
+            except (Rejected, FormatError, OSError) as e:
+                self.broken[row.uuid] = f"{path.name}: {e}"
+                log.error("election %s is served read-only: %s", row.uuid, self.broken[row.uuid])
+                continue
+            self.live[row.uuid] = live
+            if live.box.phase == "closed":
+                try:
+                    self._finish_close(live, "server", row.uuid)
+                except (Rejected, WriteFailed) as e:
+                    log.error("election %s: its tally could not be computed: %s", row.uuid, e)
+
+    def close_all(self) -> None:
+        for live in self.live.values():
+            live.box.close_file()
+
+    def _storage_failed(self, uuid: str, error: WriteFailed) -> Problem:
+        """Report a failed append in the log (once per election) and tell the client plainly."""
+        if uuid not in self._reported:
+            self._reported.add(uuid)
+            log.error("election %s stores nothing more until a restart: %s", uuid, error)
+        return Problem(
+            503,
+            "storage",
+            "the server could not store this safely, so nothing was recorded; the election "
+            "accepts nothing more until the server is restarted",
+        )
 
     # --- reading ---------------------------------------------------------------------
 
@@ -109,6 +145,13 @@ class Elections:
     def live_election(self, uuid: str) -> Live:
         live = self.live.get(uuid)
         if live is None:
+            if uuid in self.broken:
+                raise Problem(
+                    503,
+                    "archive",
+                    "this election's archive could not be read; only its page and its raw "
+                    "archive are served until the administrators repair it",
+                )
             self._row(uuid)  # 404 for an unknown election
             raise Problem(409, "not open", "the election is not open yet")
         return live
@@ -119,13 +162,14 @@ class Elections:
         out = []
         for row in rows:
             live = self.live.get(row.uuid)
-            if live is None and not drafts:
+            broken = row.uuid in self.broken
+            if live is None and not drafts and not broken:
                 continue
             out.append(
                 {
                     "uuid": row.uuid,
                     "name": msgspec.json.decode(row.template)["name"],
-                    "state": live.state if live else "draft",
+                    "state": live.state if live else "broken" if broken else "draft",
                     "voting": bool(live and live.voting_now()),
                     "opens_at": _iso(_utc(row.opens_at)),
                     "closes_at": _iso(_utc(row.closes_at)),
@@ -150,7 +194,8 @@ class Elections:
             "voting": live.voting_now(),
             "ballots": len(box.ballots),
             "voters": len(live.last),
-            "chain_head": box.writer.archive.last_event,
+            "chain_head": box.writer.durable_head,
+            "problem": live.problem,
             "trustees": [
                 t | {"decrypted": n in box.decryptions} for n, t in enumerate(cached["trustees"], 1)
             ],
@@ -163,7 +208,8 @@ class Elections:
     def _info(self, uuid: str, admin: bool) -> Json:
         row = self._row(uuid)
         live = self.live.get(uuid)
-        if live is None and not admin:
+        broken = self.broken.get(uuid)
+        if live is None and not admin and broken is None:
             raise Problem(404, "election", "there is no such election")
         template = decode(row.template, Template, "template")
         with self.engine.connect() as db:
@@ -176,7 +222,8 @@ class Elections:
             "uuid": uuid,
             "name": template.name,
             "description": template.description,
-            "state": live.state if live else "draft",
+            "state": live.state if live else "broken" if broken else "draft",
+            "problem": live.problem if live else broken,
             "voting": bool(live and live.voting_now()),
             "opens_at": _iso(_utc(row.opens_at)),
             "closes_at": _iso(_utc(row.closes_at)),
@@ -195,7 +242,7 @@ class Elections:
             "eligible": len(box.ctx.credentials) if box else self._credential_count(row),
             "ballots": len(box.ballots) if box else 0,
             "voters": len(live.last) if live else 0,
-            "chain_head": box.writer.archive.last_event if box else None,
+            "chain_head": box.writer.durable_head if box else None,
             "fingerprint": box.ctx.fingerprint if box else None,
             "decisions": [
                 {"time": e.time, "action": e.action, "detail": e.as_json()["detail"]}
@@ -226,9 +273,14 @@ class Elections:
         return self.live_election(uuid).setup[0]
 
     def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
-        """The archive up to its last complete event (appends in progress are left out)."""
-        writer = self.live_election(uuid).box.writer
-        path, remaining = writer.path, writer.length
+        """The archive up to its last durable event (appends in progress are left out); an
+        archive that could not be loaded is served as it is, for the observers."""
+        if uuid in self.broken:
+            path = self.path(uuid)
+            remaining = path.stat().st_size
+        else:
+            writer = self.live_election(uuid).box.writer
+            path, remaining = writer.path, writer.durable
 
         def chunks() -> Iterator[bytes]:
             nonlocal remaining
@@ -245,7 +297,7 @@ class Elections:
     def board(self, uuid: str) -> Json:
         live = self.live_election(uuid)
         return {
-            "chain_head": live.box.writer.archive.last_event,
+            "chain_head": live.box.writer.durable_head,
             "ballots": [
                 {"tracking_code": b.tracker, "superseded": live.superseded(i)}
                 for i, b in enumerate(live.box.ballots)
@@ -279,7 +331,12 @@ class Elections:
                 ticket = live.accept(data, checked)
             except Rejected as e:
                 raise Problem.rejected(e) from None
-        await live.commit.durable(ticket)
+            except WriteFailed as e:
+                raise self._storage_failed(uuid, e) from None
+        try:
+            await live.commit.durable(ticket)
+        except WriteFailed as e:
+            raise self._storage_failed(uuid, e) from None
         return checked.tracker
 
     # --- administrators --------------------------------------------------------------
@@ -433,25 +490,37 @@ class Elections:
         self.live[uuid] = Live(box, _utc(row.opens_at), _utc(row.closes_at))
 
     async def close(self, admin: tuple[int, str], uuid: str) -> None:
-        """End the voting and append the encrypted tally of the last ballot of each voter."""
+        """End the voting and append the encrypted tally of the last ballot of each voter.
+
+        Resumable: an election closed before a crash cut its tally off gets the tally now."""
         live = self.live_election(uuid)
         async with live.lock:
-            if live.box.phase != "voting":
+            live.require_writable()
+            if live.box.phase not in ("voting", "closed"):
                 raise Problem(409, "already closed", f"the election is already {live.state}")
+            try:
+                await live.commit.durable(live.commit.ticket())  # the pending ballots first
+                await asyncio.to_thread(self._finish_close, live, admin[1], uuid)
+            except WriteFailed as e:
+                raise self._storage_failed(uuid, e) from None
 
-            def close_and_tally() -> None:
-                live.box.close()
-                live.box.compute_tally()
-
-            await asyncio.to_thread(close_and_tally)
+    def _finish_close(self, live: Live, actor: str, uuid: str) -> None:
+        """EndBallots unless written already, then the encrypted tally; logged once done."""
+        resumed = live.box.phase == "closed"
+        if not resumed:
+            live.box.close()
+        live.box.compute_tally()
         with self.engine.begin() as db:
             detail = {"ballots": len(live.box.ballots), "voters": len(live.last)}
-            adminlog.record(db, admin[1], "close", detail, uuid, public=True)
+            if resumed:
+                detail["resumed"] = True
+            adminlog.record(db, actor, "close", detail, uuid, public=True)
         self._changed(uuid)
 
     async def publish(self, admin: tuple[int, str], uuid: str) -> None:
         live = self.live_election(uuid)
         async with live.lock:
+            live.require_writable()
             if live.box.phase != "tallied":
                 raise Problem(409, "not closed", f"the election is {live.state}: close it first")
             needed = self.ceremonies.threshold(uuid) or len(self._trustee_rows(uuid))
@@ -464,6 +533,8 @@ class Elections:
                 result = await asyncio.to_thread(live.box.publish_result)
             except Rejected as e:
                 raise Problem.rejected(e) from None
+            except WriteFailed as e:
+                raise self._storage_failed(uuid, e) from None
         with self.engine.begin() as db:
             adminlog.record(db, admin[1], "publish", {"result": result}, uuid, public=True)
         self._changed(uuid)
@@ -486,8 +557,10 @@ class Elections:
         live = self.live.get(row.election)
         threshold = self.ceremonies.threshold(row.election)
         ceremony_done = self.ceremonies.progress(row.election).get(row.id) == 3
+        template = msgspec.json.decode(self._row(row.election).template)
         return {
             "election": row.election,
+            "election_name": template["name"],
             "name": row.name,
             "group": self._row(row.election).group_name,
             "state": live.state if live else "draft",
@@ -525,10 +598,13 @@ class Elections:
         row, number = self.trustee(token)
         live = self.live_election(row.election)
         async with live.lock:
+            live.require_writable()
             try:
                 await asyncio.to_thread(live.box.add_partial_decryption, number, data)
             except Rejected as e:
                 raise Problem.rejected(e) from None
+            except WriteFailed as e:
+                raise self._storage_failed(row.election, e) from None
         with self.engine.begin() as db:
             detail = {"name": row.name, "owner": number}
             adminlog.record(db, f"trustee:{row.name}", "decryption", detail, row.election, True)

@@ -45,9 +45,8 @@ class Live:
 
     def __post_init__(self) -> None:
         self.setup = _setup_of(self.box)
-        self.commit = GroupCommit(self.box.writer)
-        for i, b in enumerate(self.box.ballots):
-            self._index(i, b)
+        self.commit = GroupCommit(self.box, self._settled)
+        self._settled(self.box.ballots)
 
     @classmethod
     def open(
@@ -60,9 +59,12 @@ class Live:
 
         return cls(BallotBox.open(path, check_all), opens_at, closes_at)
 
-    def _index(self, i: int, b: AcceptedBallot) -> None:
-        self.index[b.tracker] = i
-        self.last[b.credential] = i
+    def _settled(self, ballots: list[AcceptedBallot]) -> None:
+        """Index ballots just made durable (the last ones of `box.ballots`)."""
+        first = len(self.box.ballots) - len(ballots)
+        for i, b in enumerate(ballots, first):
+            self.index[b.tracker] = i
+            self.last[b.credential] = i
 
     @property
     def state(self) -> str:
@@ -76,17 +78,31 @@ class Live:
             and (self.closes_at is None or now < self.closes_at)
         )
 
+    @property
+    def problem(self) -> str | None:
+        """Why this election refuses every change until the server restarts, if it does."""
+        return self.box.writer.broken
+
+    def require_writable(self) -> None:
+        if self.problem:
+            raise Problem(
+                503,
+                "storage",
+                "the server could not store data for this election safely, so it stores "
+                "nothing more until it is restarted; nothing was recorded",
+            )
+
     def require_voting(self) -> None:
+        self.require_writable()
         if self.box.phase != "voting":
             raise Problem(409, "phase", f"voting has ended: the election is {self.state}")
         if not self.voting_now():
             raise Problem(403, "window", "the voting window is not open now")
 
     def accept(self, data: bytes, checked: AcceptedBallot) -> int:
-        """Append a checked ballot (not yet durable); returns the group-commit ticket."""
-        ballot = self.box.cast(data, checked, sync=False)
-        self._index(len(self.box.ballots) - 1, ballot)
-        return self.commit.appended()
+        """Append a checked ballot (pending until durable); returns the group-commit ticket."""
+        self.box.cast(data, checked, sync=False)
+        return self.commit.ticket()
 
     def superseded(self, i: int) -> bool:
         return self.last[self.box.ballots[i].credential] != i
