@@ -1,0 +1,1 @@
+"""Observers' tools for elections run by others: forensics on official results."""

@@ -1,0 +1,1 @@
+"""Election forensics on station-level official results: fingerprints and integer percentages."""
