@@ -12,6 +12,7 @@ from rich.text import Text
 from hramada.cli.ceremony import threshold as trustee_threshold
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
+from hramada.cli.seats import seats
 from hramada.cli.server import accounts_app, serve, submit
 from hramada.verify.report import Report
 from hramada.verify.verifier import verify_archive
@@ -27,6 +28,7 @@ app.add_typer(voter_app, name="voter")
 app.add_typer(admin_app, name="election")
 app.add_typer(accounts_app, name="admin")
 app.command()(serve)
+app.command()(seats)
 trustee_app.command("submit")(submit)
 trustee_app.command("threshold")(trustee_threshold)
 

@@ -1,0 +1,1 @@
+"""Seats and referendum outcomes from verified counts, by published rules, in exact arithmetic."""
