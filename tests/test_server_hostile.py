@@ -248,7 +248,7 @@ def test_refusals_nesting_csrf_and_rate_buckets(tmp_path: Path) -> None:
             election = set_up(client, tmp_path, voters=3, trustees=1)
             ctx = election.context(client, tmp_path / "voter")
         check_nesting(server, election)
-        check_large_uploads_are_bounded(server)
+        check_large_uploads_are_bounded(server, election)
         check_login_csrf(server)
         check_links_ignore_the_host_header(server, election)
         check_failed_logins_do_not_stop_casting(server, election, ctx)
@@ -270,13 +270,16 @@ def test_deeply_nested_json_is_a_format_error() -> None:
         decode(b'{"election_uuid": "x", "a": ' + b"[" * 100000, Ballot, "ballot")
 
 
-def check_large_uploads_are_bounded(server: Server) -> None:
-    """Two credential uploads being sent slowly: a third is told to come back later."""
+def check_large_uploads_are_bounded(server: Server, election: Election) -> None:
+    """Two credential uploads being sent slowly: a third is told to come back later.
+
+    The election exists and is the admin's own: uploads for anything else are refused before
+    their body is read."""
     with httpx.Client(base_url=server.url) as admin:
         r = admin.post("/api/admin/login", json={"username": ADMIN[0], "password": ADMIN[1]})
         cookie = f"hramada_session={r.cookies['hramada_session']}"
     head = (
-        "PUT /api/admin/elections/NoSuchElection1/credentials HTTP/1.1\r\nHost: x\r\n"
+        f"PUT /api/admin/elections/{election.uuid}/credentials HTTP/1.1\r\nHost: x\r\n"
         f"Cookie: {cookie}\r\nContent-Length: 1000000\r\n\r\n{{"
     ).encode()
     slow = hold(server, LIMITS.large_uploads, head)
