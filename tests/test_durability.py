@@ -5,6 +5,7 @@ the ballot box as it was, and nothing acknowledged; reopening continues and veri
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import resource
@@ -18,10 +19,13 @@ from conftest import belenios_verify, hramada, needs_belenios
 from test_casting import VOTE_AB_YES, VOTE_C_NO, Election, build
 
 from hramada.crypto.groups import get_group
+from hramada.election.ballot import check_ballot
 from hramada.election.box import BallotBox
 from hramada.election.decryption import make_partial_decryption
 from hramada.protocol.archive import WriteFailed, read_archive
 from hramada.protocol.canonical import encode
+from hramada.server.live import Live
+from hramada.server.problems import Problem
 
 
 @contextmanager
@@ -170,3 +174,32 @@ def test_closing_resumes_after_end_ballots(tmp_path: Path) -> None:
     finish_and_verify(e, box)
     done = belenios_verify(e.path)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_servers_group_commit_acknowledges_nothing_after_a_failed_fsync(
+    tmp_path: Path,
+) -> None:
+    """The server's path: ballots appended while an fsync is pending, the fsync fails; every
+    waiter is refused, the board never lists them, and later casts are refused."""
+    e = build(tmp_path / "e")
+    live = Live(e.box, None, None)
+    durable = e.path.read_bytes()
+    batch = [e.ballot("v1", VOTE_AB_YES), e.ballot("v2", VOTE_C_NO)]
+
+    async def cast_batch() -> list[BaseException | None]:
+        tickets = [live.accept(b, check_ballot(e.ctx, b)) for b in batch]
+        with failing_fsync():
+            outcomes = await asyncio.gather(
+                *(live.commit.durable(t) for t in tickets), return_exceptions=True
+            )
+        return [o if isinstance(o, BaseException) else None for o in outcomes]
+
+    outcomes = asyncio.run(cast_batch())
+    assert all(isinstance(o, WriteFailed) for o in outcomes)
+    assert e.path.read_bytes() == durable
+    assert not e.box.ballots and not e.box.pending and not live.index
+    assert live.board_page(1, 10)["total"] == 0
+    assert live.problem
+    with pytest.raises(Problem) as refused:
+        live.require_voting()
+    assert refused.value.status == 503

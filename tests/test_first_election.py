@@ -134,3 +134,15 @@ def test_the_demo_from_start_to_result(tmp_path: Path) -> None:
 def test_trustee_submit_of_a_missing_file_is_one_line(tmp_path: Path) -> None:
     done = hramada("trustee", "submit", "http://127.0.0.1:9/trustee/x/key", str(tmp_path / "k"))
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_commands_create_private_files_owner_only(tmp_path: Path) -> None:
+    (tmp_path / "voters.txt").write_text("a@x.invalid\nb@x.invalid\n")
+    made = hramada("credentials", "generate", "--uuid", "BtvdQEJqXbUDGQ", "--voters",
+                   str(tmp_path / "voters.txt"), "--out", str(tmp_path / "ca"))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert mode(tmp_path / "ca" / "private_credentials.json") == 0o600
+    made = hramada("trustee", "keygen", "--out", str(tmp_path / "t"))
+    assert made.returncode == 0, made.stderr
+    (key,) = (tmp_path / "t").glob("*.privkey")
+    assert mode(key) == 0o600

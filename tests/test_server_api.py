@@ -51,7 +51,7 @@ def test_whole_election_over_the_api(tmp_path: Path, database: str | None) -> No
         found = client.get(
             f"/api/elections/{election.uuid}/ballots/find", params={"code": codes[1]}
         )
-        assert found.json() == {"found": True, "superseded": False}
+        assert found.json() == {"found": True, "superseded": False, "page": 1}
         info = client.get(f"/api/elections/{election.uuid}").json()
         assert (info["ballots"], info["voters"], info["eligible"]) == (4, 3, 6)
 

@@ -25,7 +25,7 @@ from hramada.election.errors import Rejected
 from hramada.election.setup import check_uuid, make_election, make_trustees, new_uuid
 from hramada.election.tally import read_tally
 from hramada.election.trustees import election_public_key, key_id, make_trustee_key
-from hramada.protocol.archive import read_archive
+from hramada.protocol.archive import WriteFailed, read_archive
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_b64
 from hramada.protocol.model import Template, TrusteePublicKey
 from hramada.protocol.secret_files import write_secret
@@ -43,7 +43,15 @@ def failing() -> Iterator[None]:
     """Turn a protocol rejection or bad input into a clear message and exit code 1."""
     try:
         yield
-    except (Rejected, FormatError, GroupError, CredentialError, ValueError, OSError) as e:
+    except (
+        Rejected,
+        FormatError,
+        GroupError,
+        CredentialError,
+        ValueError,
+        OSError,
+        WriteFailed,
+    ) as e:
         err.print(Text("error: ", style="red") + Text(str(e)), highlight=False)
         raise typer.Exit(1) from None
 

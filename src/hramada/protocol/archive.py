@@ -216,7 +216,7 @@ class ArchiveWriter:
             os.ftruncate(self._file.fileno(), self.durable)
             os.fsync(self._file.fileno())
         except OSError:
-            pass  # reopening cuts whatever is left after the last complete event
+            pass  # reopening cuts a torn tail; whole events left were never acknowledged
         events = self.archive.events
         del events[len(events) - len(self._pending) :]
         for keys in self._pending:

@@ -14,6 +14,7 @@ from hramada.server import accounts, adminlog, rights
 from hramada.server.elections import Elections
 from hramada.server.limits import penalized, read_body
 from hramada.server.problems import Problem
+from hramada.server.web import page_number
 
 SESSION_COOKIE = "hramada_session"
 
@@ -89,7 +90,8 @@ async def cast_ballot(request: Request) -> Response:
 
 
 async def ballots(request: Request) -> Response:
-    return JSONResponse(_elections(request).board(_uuid(request)))
+    """A page of the bulletin board (`?page=N`, from 1), with the totals."""
+    return JSONResponse(_elections(request).board(_uuid(request), page_number(request)))
 
 
 async def find_ballot(request: Request) -> Response:

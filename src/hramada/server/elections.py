@@ -39,6 +39,7 @@ from hramada.server.tables import elections, trustees
 
 Json = dict[str, Any]
 log = logging.getLogger("hramada.server")
+BOARD_PAGE = 500  # tracking codes per page of the bulletin board
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -80,6 +81,7 @@ class Elections:
         self._public: dict[str, Json] = {}  # uuid -> cached public info of opened elections
         self.pending = 0  # ballots being checked right now
         self._reported: set[str] = set()  # elections whose storage failure is in the log
+        self._boards: dict[tuple[str, int, str | None], Json] = {}  # board pages built
         settings.archives.mkdir(parents=True, exist_ok=True)
 
     def path(self, uuid: str) -> Path:
@@ -294,20 +296,26 @@ class Elections:
 
         return chunks()
 
-    def board(self, uuid: str) -> Json:
+    def board(self, uuid: str, page: int = 1) -> Json:
+        """One page of the bulletin board (BOARD_PAGE tracking codes, in the order received),
+        with the totals; a page is built once per state of the archive."""
         live = self.live_election(uuid)
-        return {
-            "chain_head": live.box.writer.durable_head,
-            "ballots": [
-                {"tracking_code": b.tracker, "superseded": live.superseded(i)}
-                for i, b in enumerate(live.box.ballots)
-            ],
-        }
+        head = live.box.writer.durable_head
+        key = (uuid, page, head)
+        cached = self._boards.get(key)
+        if cached is None:
+            if len(self._boards) >= 256:
+                self._boards.clear()
+            cached = self._boards[key] = live.board_page(page, BOARD_PAGE) | {"chain_head": head}
+        return cached
 
     def find(self, uuid: str, code: str) -> Json:
+        """Exact: the code is looked up among every ballot, whichever page lists it."""
         live = self.live_election(uuid)
         i = live.index.get(code.strip())
-        return {"found": i is not None, "superseded": i is not None and live.superseded(i)}
+        if i is None:
+            return {"found": False, "superseded": False, "page": None}
+        return {"found": True, "superseded": live.superseded(i), "page": i // BOARD_PAGE + 1}
 
     # --- voters ----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from hramada.election.ballot import AcceptedBallot
 from hramada.election.box import BallotBox, Outcome
@@ -106,3 +107,23 @@ class Live:
 
     def superseded(self, i: int) -> bool:
         return self.last[self.box.ballots[i].credential] != i
+
+    def board_page(self, page: int, size: int) -> dict[str, Any]:
+        """Page `page` (from 1) of the tracking codes, `size` a page, and the totals."""
+        ballots = self.box.ballots
+        total = len(ballots)
+        pages = max(1, -(-total // size))
+        page = min(max(page, 1), pages)
+        start = (page - 1) * size
+        listed = [
+            {"tracking_code": b.tracker, "superseded": self.last[b.credential] != i}
+            for i, b in enumerate(ballots[start : start + size], start)
+        ]
+        return {
+            "total": total,
+            "counted": len(self.last),
+            "page": page,
+            "pages": pages,
+            "per_page": size,
+            "ballots": listed,
+        }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+import anyio
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -26,11 +28,21 @@ def language(request: Request) -> str:
 
 def page(request: Request, name: str, code: int = 200, **context: Any) -> Response:
     """Render a page; remember a language the visitor picked (a preference, nothing else)."""
+    return _answer(request, render(name, language(request), **context), code)
+
+
+def _answer(request: Request, html: str, code: int = 200) -> Response:
+    response = HTMLResponse(html, status_code=code)
     lang = language(request)
-    response = HTMLResponse(render(name, lang, **context), status_code=code)
     if request.query_params.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
     return response
+
+
+def page_number(request: Request) -> int:
+    """The `page` query parameter, 1 when absent or not a number."""
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 1
 
 
 def error_page(request: Request, problem: Problem) -> Response:
@@ -63,17 +75,30 @@ async def vote(request: Request) -> Response:
     )
 
 
+_boards: dict[tuple[str, int, str, str | None], str] = {}  # rendered board pages
+# One board page rendered at a time, in a thread: the event loop shares the interpreter with
+# that one thread only, however many board requests come in.
+_rendering = anyio.CapacityLimiter(1)
+
+
 async def board(request: Request) -> Response:
+    """One page of the bulletin board, rendered off the event loop once per archive state."""
     uuid = request.path_params["uuid"]
     elections = _elections(request)
-    listing = elections.board(uuid)
-    return page(
-        request,
-        "board.html",
-        election=elections.info(uuid),
-        ballots=listing["ballots"],
-        chain_head=listing["chain_head"],
-    )
+    listing = elections.board(uuid, page_number(request))
+    lang = language(request)
+    key = (uuid, listing["page"], lang, listing["chain_head"])
+    html = _boards.get(key)
+    if html is None:
+        context = {k: v for k, v in listing.items() if k != "page"}  # `page` names the template
+        context |= {"current": listing["page"], "election": elections.info(uuid)}
+        html = await anyio.to_thread.run_sync(
+            partial(render, "board.html", lang, **context), limiter=_rendering
+        )
+        if len(_boards) >= 256:
+            _boards.clear()
+        _boards[key] = html
+    return _answer(request, html)
 
 
 async def result(request: Request) -> Response:

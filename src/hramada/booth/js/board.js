@@ -38,6 +38,13 @@ async function find(form, input, result) {
       const answer = await api('GET', url.pathname + url.search);
       found = Boolean(answer && answer.found);
       superseded = Boolean(answer && answer.superseded);
+      const here = new URLSearchParams(window.location.search);
+      const page = Number(here.get('page') || 1);
+      if (found && answer.page && answer.page !== page) {
+        // Listed on another page of the board: open that page, which finds it again.
+        window.location.search = new URLSearchParams({ page: answer.page, code }).toString();
+        return;
+      }
     } catch {
       found = false;
     }
