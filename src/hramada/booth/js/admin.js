@@ -4,6 +4,7 @@ import { initCopyButtons } from './ui/copy.js';
 import { $, focusOn, h, say } from './ui/dom.js';
 import { detailText } from './ui/detail.js';
 import { addQuestion, readEditor, resetEditor } from './ui/editor.js';
+import { readTranslations, setLanguages } from './ui/translations.js';
 import { has, t } from './ui/i18n.js';
 import { fromInput, toInput, utc } from './ui/time.js';
 
@@ -169,6 +170,7 @@ async function onCreate(event) {
       description: $('new-description').value.trim(),
       group: $('new-group').value,
       questions: readEditor($('questions')),
+      translations: readTranslations($('questions'), $('translations')),
       opens_at: opens,
       closes_at: closes,
     };
@@ -179,11 +181,19 @@ async function onCreate(event) {
   try {
     const created = await api('POST', '/api/admin/elections', body);
     form.reset();
+    onLanguages();
     resetEditor($('questions'));
     window.location.hash = '#/election/' + enc(created.uuid);
   } catch (error) {
     say($('new-error'), errorText(error));
   }
+}
+
+/** The languages ticked for the election's texts: a field for each beside every text. */
+function onLanguages() {
+  const ticked = [...$('new-languages').querySelectorAll('input[data-language]:checked')];
+  const chosen = ticked.map((box) => ({ code: box.dataset.language, name: box.dataset.name }));
+  setLanguages($('questions'), $('translations'), chosen);
 }
 
 // One election.
@@ -359,6 +369,9 @@ async function start() {
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
   window.addEventListener('hashchange', route);
   resetEditor($('questions'));
+  $('new-languages').addEventListener('change', (event) => {
+    if (event.target.matches('input[data-language]')) onLanguages();
+  });
   try {
     enter(await api('GET', '/api/admin/me'));
   } catch (error) {
