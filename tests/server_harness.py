@@ -152,6 +152,7 @@ def set_up(
     trustees: int = 2,
     weights: bool = False,
     questions: list[dict[str, object]] | None = None,
+    translations: dict[str, object] | None = None,
 ) -> Election:
     """Every role's set-up step: the admin's draft, the credential authority's CLI, the
     trustees' CLI key generation and upload, and the opening."""
@@ -163,6 +164,7 @@ def set_up(
             "description": "",
             "group": group,
             "questions": questions or QUESTIONS,
+            "translations": translations,
         },
     )
     assert r.status_code == 201, r.text

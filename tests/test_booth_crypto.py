@@ -61,10 +61,11 @@ KINDS = ("single", "several")  # one Single key; two Single keys and a Pedersen 
 
 
 class JsError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, character: str | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.character = character  # the first one outside the alphabet, for credentials
 
 
 class Driver:
@@ -86,7 +87,8 @@ class Driver:
         self.proc.stdin.flush()
         reply = json.loads(self.proc.stdout.readline())
         if "error" in reply:
-            raise JsError(reply["error"]["code"], reply["error"]["message"])
+            error = reply["error"]
+            raise JsError(error["code"], error["message"], error.get("character"))
         return reply["ok"]
 
     def close(self) -> None:
@@ -380,8 +382,8 @@ def test_credentials_are_normalized_or_refused(js: Driver) -> None:
     refused = {
         typo: "credential-checksum",
         raw[::-1] if raw[::-1] != raw else typo: "credential-checksum",
-        cred.replace(cred[0], "0", 1): "credential-format",  # 0 is not Base58
-        cred.replace(cred[0], "O", 1): "credential-format",
+        cred.replace(cred[0], "0", 1): "credential-character",  # 0 is not Base58
+        cred.replace(cred[0], "O", 1): "credential-character",
         cred[:-4]: "credential-format",
         cred + "A": "credential-format",
         f"{raw[:5]}-{raw[5:]}": "credential-format",
@@ -395,6 +397,27 @@ def test_credentials_are_normalized_or_refused(js: Driver) -> None:
     with pytest.raises(JsError) as info:
         js("ballot", credential=typo, plaintexts=VOTES[0], **s.request())
     assert info.value.code == "credential-checksum"
+    # A complete credential with one character outside the alphabet: that character is named.
+    for bad in "0OIl":
+        with pytest.raises(JsError) as info:
+            js("normalize", credential=cred[:4] + bad + cred[5:])
+        assert (info.value.code, info.value.character) == ("credential-character", bad)
+
+
+@pytest.mark.parametrize("name", GROUP_NAMES)
+def test_the_booth_finds_a_credential_in_the_public_list(js: Driver, name: str) -> None:
+    """The booth derives the public credential exactly as the list has it (step 1 checks it)."""
+    s = setup_of(name)
+    listed = set(js("listed", list=s.credentials.decode()))
+    assert listed == {entry.split(",")[0] for entry in json.loads(s.credentials)}
+    for cred in s.creds.values():
+        for typed in (cred, cred.replace("-", "")):
+            assert js("public", credential=typed, **s.request()) in listed
+    assert js("public", credential=generate_credential(), **s.request()) not in listed
+    for broken in ('{"a": 1}', "[1, 2]", "not json"):
+        with pytest.raises(JsError) as info:
+            js("listed", list=broken)
+        assert info.value.code == "credentials"
 
 
 # --- Audits -----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ def election(**changes: Any) -> dict[str, Any]:
         "voting": True,
         "opens_at": "2026-11-23T10:00:00Z",
         "closes_at": "2026-11-30T18:00:00Z",
+        "closed_at": None,
         "group": "Ed25519",
         "questions": [
             {
@@ -55,13 +56,16 @@ def election(**changes: Any) -> dict[str, Any]:
         ],
         "trustees": [{"name": "Trustee One", "key_submitted": True, "decrypted": False}],
         "result": [[1, 5, 4, 2], [6, 4]],
+        "total_weight": None,
+        "weighted": False,
+        "translations": {},
     }
     info.update(changes)
     return info
 
 
 def summary(info: dict[str, Any]) -> dict[str, Any]:
-    keys = ("uuid", "name", "state", "voting", "opens_at", "closes_at")
+    keys = ("uuid", "name", "translations", "state", "voting", "opens_at", "closes_at", "closed_at")
     return {k: info[k] for k in keys}
 
 
@@ -131,7 +135,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             "base_url": "https://v.example",
         },
     ),
-    ("error.html", {"status": 404, "message": "No such election <here>"}),
+    ("error.html", {"status": 404, "check": "request", "message": "No such election <here>"}),
+    ("error.html", {"status": 418, "check": "teapot", "message": "I am a teapot"}),
 ]
 
 
@@ -315,6 +320,7 @@ def test_every_key_used_is_in_the_catalog() -> None:
         used |= set(re.findall(r"""\bt\(\s*['"]([\w.]+)['"]""", source.read_text()))
     # keys the code builds from a prefix
     used -= {"state.", "decision.", "check.", "admin.js.confirm_", "admin.js.done_"}
+    used -= {"error.check.", "error.status."}
     assert used, "no keys found"
     assert used <= set(english), used - set(english)
     for state in ("draft", "open", "closed", "tallied", "published"):

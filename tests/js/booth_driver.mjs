@@ -5,9 +5,11 @@ import { createBallot } from '../../src/hramada/booth/js/crypto/ballot.js';
 import { getGroup } from '../../src/hramada/booth/js/crypto/groups.js';
 import {
   checkAudit,
+  listedKeys,
   loadElection,
   makeBallot,
   normalizeCredential,
+  publicCredential,
   validatePlaintexts,
 } from '../../src/hramada/booth/js/crypto/index.js';
 
@@ -56,6 +58,8 @@ const ops = {
     return out;
   },
   normalize: (req) => normalizeCredential(req.credential),
+  public: (req) => publicCredential(election(req.election), req.credential),
+  listed: (req) => [...listedKeys(req.list)],
   validate: (req) => validatePlaintexts(election(req.election), req.plaintexts) ?? null,
   audit: (req) => checkAudit(election(req.election, req.trustees), req.ballot, req.audit),
   decode: (req) => {
@@ -88,7 +92,7 @@ for await (const line of lines) {
     const req = JSON.parse(line);
     reply = { ok: (await ops[req.op](req)) ?? null };
   } catch (e) {
-    reply = { error: { code: e.code ?? 'internal', message: String(e.message ?? e) } };
+    reply = { error: { code: e.code ?? 'internal', message: String(e.message ?? e), character: e.character } };
   }
   process.stdout.write(JSON.stringify(reply) + '\n');
 }

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -37,6 +37,7 @@ ROUTES = {
     "result": "/elections/{uuid}/result",
     "election_json": "/elections/{uuid}/election.json",
     "trustees_json": "/elections/{uuid}/trustees.json",
+    "credentials_json": "/elections/{uuid}/public_credentials.json",
     "archive": "/elections/{uuid}/archive.bel",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",
@@ -66,21 +67,47 @@ def _detail_value(value: object) -> str:
             return value
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
     if isinstance(value, list) and all(v is None or isinstance(v, str) for v in value):
         return " → ".join(_detail_value(v) for v in value)  # such as the previous window
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list) and all(isinstance(v, list) for v in value):
+        return " · ".join(", ".join(map(_detail_value, v)) for v in value)  # result rows
+    if isinstance(value, list):
+        return ", ".join(map(_detail_value, value))
+    return str(value)
 
 
-def detail_text(detail: object) -> str:
-    """A decision's details (a JSON object from the admin log) as one line:
-    `reason: outage; opens_at: 2026-11-23 10:00 UTC`; strings stay as they are."""
+def detail_text(lang: str, detail: object) -> str:
+    """A decision's details (a JSON object from the admin log) as one line in `lang`:
+    `Reason: outage; Opens: 2026-11-23 10:00 UTC`; strings stay as they are."""
     if detail is None:
         return ""
     if isinstance(detail, Mapping):
+        catalog = messages(lang)
         return "; ".join(
-            f"{k}: {_detail_value(v)}" for k, v in detail.items() if v not in ("", None)
+            f"{catalog.get('detail.' + k, k)}: {_detail_value(v)}"
+            for k, v in detail.items()
+            if v not in ("", None)
         )
     return _detail_value(detail)
+
+
+def localized(election: Mapping[str, Any], lang: str) -> Mapping[str, Any]:
+    """An election's info (or summary) with its name, description and questions in `lang`,
+    where the election has that translation."""
+    translation = (election.get("translations") or {}).get(lang)
+    if not translation:
+        return election
+    out = dict(election, name=translation["name"])
+    if "description" in election:
+        out["description"] = translation.get("description", "")
+    if "questions" in election and "questions" in translation:
+        out["questions"] = [
+            dict(q, question=text["question"], answers=text["answers"])
+            for q, text in zip(election["questions"], translation["questions"], strict=True)
+        ]
+    return out
 
 
 def result_rows(question: Mapping[str, object], counts: Sequence[int]) -> list[dict[str, object]]:
@@ -93,7 +120,8 @@ def result_rows(question: Mapping[str, object], counts: Sequence[int]) -> list[d
 
 
 def _percent(lang: str, count: int, total: int) -> str:
-    """`count` as a share of `total`, one decimal, with the language's decimal separator."""
+    """`count` as a share of `total` (the total weight of the ballots counted), one decimal,
+    with the language's decimal separator."""
     if total <= 0:
         return "—"
     text = f"{100 * count / total:.1f}"
@@ -118,7 +146,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals.update(languages=LANGUAGES, language_names=NATIVE_NAMES, url=url)
-environment.filters.update(utc=utc_time, detail=detail_text)
+environment.filters.update(utc=utc_time)
 environment.globals.update(result_rows=result_rows, known=_known)
 
 
@@ -127,6 +155,11 @@ def render(page: str, lang: str, **context: object) -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     template = environment.get_template(page)
+    election, summaries = context.get("election"), context.get("elections")
+    if isinstance(election, Mapping):
+        context = dict(context, election=localized(election, lang))
+    if isinstance(summaries, list):
+        context = dict(context, elections=[localized(e, lang) for e in summaries])
     return template.render(
         context,
         lang=lang,
@@ -134,4 +167,5 @@ def render(page: str, lang: str, **context: object) -> str:
         messages=messages(lang),
         pick=partial(_pick, lang),
         percent=partial(_percent, lang),
+        detail=partial(detail_text, lang),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from hramada.crypto.group import Element, FixedBase, Group, GroupError
@@ -11,10 +12,11 @@ from hramada.election.errors import Rejected
 from hramada.election.trustees import election_public_key
 from hramada.protocol.archive import Archive
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
-from hramada.protocol.model import Election, SetupData
+from hramada.protocol.model import Election, Question, SetupData
 from hramada.protocol.trustees import Trustee, decode_trustees
 
 MAX_TOTAL_WEIGHT = 10**11  # the discrete logarithm of a count must stay computable
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 
 @dataclass
@@ -47,6 +49,36 @@ def check_questions(election: Election) -> None:
             raise Rejected("election", f"question {i}: need 0 <= min <= max <= answers")
 
 
+def _answer_count(q: Question) -> int | None:
+    if q.homomorphic:
+        return None if q.answers is None else len(q.answers)
+    answers = q.value.get("answers") if isinstance(q.value, dict) else None
+    return len(answers) if isinstance(answers, list) else None
+
+
+def check_translations(election: Election) -> None:
+    """Each translation (Hramada's `translations` field) has a language tag, a name, and the
+    texts of exactly the election's questions and answers, none of them empty."""
+    for lang, tr in (election.translations or {}).items():
+        what = f"translation {lang[:20]!r}"
+        if not LANGUAGE_TAG.fullmatch(lang):
+            raise Rejected("election", f"{what}: not a language tag")
+        if not tr.name.strip():
+            raise Rejected("election", f"{what}: the name is empty")
+        if len(tr.questions) != len(election.questions):
+            raise Rejected(
+                "election", f"{what}: {len(tr.questions)} questions, not {len(election.questions)}"
+            )
+        for i, (text, q) in enumerate(zip(tr.questions, election.questions, strict=True), 1):
+            if not text.question.strip() or any(not a.strip() for a in text.answers):
+                raise Rejected("election", f"{what}, question {i}: an empty text")
+            count = _answer_count(q)
+            if count is not None and len(text.answers) != count:
+                raise Rejected(
+                    "election", f"{what}, question {i}: {len(text.answers)} answers, not {count}"
+                )
+
+
 def load_context(
     election_bytes: bytes, trustees_bytes: bytes, creds_bytes: bytes
 ) -> ElectionContext:
@@ -62,6 +94,7 @@ def load_context(
     except GroupError as e:
         raise Rejected("election", str(e)) from None
     check_questions(election)
+    check_translations(election)
     try:
         trustees = decode_trustees(trustees_bytes)
         y = group.decode(election.public_key)

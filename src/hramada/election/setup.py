@@ -35,6 +35,7 @@ def make_election(template: Template, group: Group, uuid: str, public_key: Eleme
         uuid=uuid,
         administrator=template.administrator,
         credential_authority=template.credential_authority,
+        translations=template.translations,
     )
     return encode(election)
 

@@ -66,6 +66,27 @@ class Question(Struct, kw_only=True, omit_defaults=True):
         return len(self.answers) + (1 if self.blank else 0)
 
 
+class QuestionText(Struct):
+    """One question's text and its answers' texts, in another language."""
+
+    question: str
+    answers: list[str]
+
+
+class Translation(Struct):
+    """The election's texts in one more language: name, description, every question."""
+
+    name: str
+    description: str
+    questions: list[QuestionText]
+
+
+# Hramada's extension: `translations` maps a language tag (such as "be") to the election's texts
+# in that language. It is a field of the election itself, so the fingerprint (the SHA-256 of the
+# election's bytes) covers every translation; belenios-tool ignores fields it does not know.
+Translations = dict[str, Translation]
+
+
 class Election(Struct, kw_only=True, omit_defaults=True):
     version: int
     description: str
@@ -76,6 +97,7 @@ class Election(Struct, kw_only=True, omit_defaults=True):
     uuid: str
     administrator: str | None = None
     credential_authority: str | None = None
+    translations: Translations | None = None
 
 
 class Template(Struct, kw_only=True, omit_defaults=True):
@@ -86,6 +108,7 @@ class Template(Struct, kw_only=True, omit_defaults=True):
     questions: list[Question]
     administrator: str | None = None
     credential_authority: str | None = None
+    translations: Translations | None = None
 
 
 class TrusteePublicKey(Struct, omit_defaults=True):

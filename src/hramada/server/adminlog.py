@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from hramada.server.tables import admin_log
 
@@ -103,6 +103,16 @@ def entries(db: Connection, election: str | None = None, public_only: bool = Fal
         Entry(r.seq, iso(r.time), r.admin, r.election, r.action, r.detail, r.public, r.hash)
         for r in db.execute(query)
     ]
+
+
+def close_times(db: Connection) -> dict[str, str]:
+    """When each closed election was closed (its last "close" entry), by election."""
+    query = (
+        select(admin_log.c.election, func.max(admin_log.c.time))
+        .where(admin_log.c.action == "close")
+        .group_by(admin_log.c.election)
+    )
+    return {election: iso(time) for election, time in db.execute(query) if election}
 
 
 def chain_breaks(log: list[Entry]) -> list[int]:

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from hramada.booth.i18n import LANGUAGES
 from hramada.crypto.groups import GROUP_NAMES
-from hramada.election.context import check_questions
+from hramada.election.context import check_questions, check_translations
 from hramada.election.errors import Rejected
-from hramada.protocol.model import Election, Question, Template
+from hramada.protocol.model import (
+    Election,
+    Question,
+    QuestionText,
+    Template,
+    Translation,
+    Translations,
+)
 from hramada.server.problems import Problem
 
 MAX_QUESTIONS = 50
@@ -64,6 +72,40 @@ def _question(raw: object, i: int) -> Question:
     )
 
 
+def _translation(raw: object, lang: str) -> Translation:
+    what = f"translation {lang}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
+        raise Problem(400, "election", f"{what}: an object with name, description and questions")
+    questions = []
+    for i, q in enumerate(raw["questions"][: MAX_QUESTIONS + 1], 1):
+        answers = q.get("answers") if isinstance(q, dict) else None
+        if not isinstance(answers, list) or len(answers) > MAX_ANSWERS:
+            raise Problem(400, "election", f"{what}, question {i}: a question and its answers")
+        questions.append(
+            QuestionText(
+                question=_text(q.get("question"), f"{what}, question {i}"),
+                answers=[
+                    _text(a, f"{what}, question {i}, answer {j}") for j, a in enumerate(answers, 1)
+                ],
+            )
+        )
+    return Translation(
+        name=_text(raw.get("name"), f"{what}: name", 200),
+        description=_text(raw.get("description", ""), f"{what}: description", MAX_TEXT, empty=True),
+        questions=questions,
+    )
+
+
+def _translations(raw: object) -> Translations | None:
+    """The election's texts in other languages ({lang: {name, description, questions}}), in
+    the order of LANGUAGES so that the same content always gives the same bytes."""
+    if raw is None or raw == {}:
+        return None
+    if not isinstance(raw, dict) or any(lang not in LANGUAGES for lang in raw):
+        raise Problem(400, "election", f"translations: by language, of {', '.join(LANGUAGES)}")
+    return {lang: _translation(raw[lang], lang) for lang in LANGUAGES if lang in raw}
+
+
 def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
     """The election template and group an administrator asked for; raises Problem."""
     group = body.get("group", "Ed25519")
@@ -76,6 +118,7 @@ def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
         description=_text(body.get("description", ""), "description", MAX_TEXT, empty=True),
         name=_text(body.get("name"), "name", 200),
         questions=[_question(q, i) for i, q in enumerate(questions, 1)],
+        translations=_translations(body.get("translations")),
     )
     probe = Election(
         version=1,
@@ -85,9 +128,11 @@ def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
         public_key="",
         questions=template.questions,
         uuid="",
+        translations=template.translations,
     )
     try:
         check_questions(probe)
+        check_translations(probe)
     except Rejected as e:
         raise Problem(400, "election", e.detail) from None
     return template, group

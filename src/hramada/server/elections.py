@@ -50,6 +50,13 @@ def _iso(t: datetime | None) -> str | None:
     return None if t is None else adminlog.iso(t)
 
 
+def _closed_early(closed: str | None, closes: datetime | None) -> str | None:
+    """The time the election was closed, when that was before its planned end (else None)."""
+    if closed is None or (closes is not None and closes <= datetime.fromisoformat(closed)):
+        return None
+    return closed
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -161,20 +168,27 @@ class Elections:
     def summaries(self, drafts: bool = False) -> list[Json]:
         with self.engine.connect() as db:
             rows = db.execute(select(elections).order_by(elections.c.created_at.desc())).all()
+            closed = adminlog.close_times(db)
         out = []
         for row in rows:
             live = self.live.get(row.uuid)
             broken = row.uuid in self.broken
             if live is None and not drafts and not broken:
                 continue
+            template = msgspec.json.decode(row.template)
             out.append(
                 {
                     "uuid": row.uuid,
-                    "name": msgspec.json.decode(row.template)["name"],
+                    "name": template["name"],
+                    "translations": {
+                        lang: {"name": tr["name"]}
+                        for lang, tr in (template.get("translations") or {}).items()
+                    },
                     "state": live.state if live else "broken" if broken else "draft",
                     "voting": bool(live and live.voting_now()),
                     "opens_at": _iso(_utc(row.opens_at)),
                     "closes_at": _iso(_utc(row.closes_at)),
+                    "closed_at": _closed_early(closed.get(row.uuid), _utc(row.closes_at)),
                 }
             )
         return out
@@ -224,11 +238,16 @@ class Elections:
             "uuid": uuid,
             "name": template.name,
             "description": template.description,
+            "translations": msgspec.to_builtins(template.translations or {}),
             "state": live.state if live else "broken" if broken else "draft",
             "problem": live.problem if live else broken,
             "voting": bool(live and live.voting_now()),
             "opens_at": _iso(_utc(row.opens_at)),
             "closes_at": _iso(_utc(row.closes_at)),
+            "closed_at": _closed_early(
+                max((e.time for e in decisions if e.action == "close"), default=None),
+                _utc(row.closes_at),
+            ),
             "group": row.group_name,
             "threshold": self.ceremonies.threshold(uuid),
             "questions": [
@@ -260,6 +279,8 @@ class Elections:
                 for n, t in enumerate(trustee_rows, 1)
             ],
             "result": box.result if box else None,
+            "total_weight": box.tally.total_weight if box and box.tally else None,
+            "weighted": bool(box and any(w != 1 for w in box.ctx.credentials.values())),
         }
         if admin:
             creds = row.credentials

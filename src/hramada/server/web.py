@@ -47,7 +47,12 @@ def page_number(request: Request) -> int:
 
 def error_page(request: Request, problem: Problem) -> Response:
     return page(
-        request, "error.html", problem.status, status=problem.status, message=problem.message
+        request,
+        "error.html",
+        problem.status,
+        status=problem.status,
+        check=problem.check,
+        message=problem.message,
     )
 
 
@@ -127,6 +132,12 @@ async def trustees_json(request: Request) -> Response:
     return Response(live.setup[1], media_type="application/json")
 
 
+async def credentials_json(request: Request) -> Response:
+    """The public credential list: the booth checks a voter's credential against it first."""
+    live = _elections(request).live_election(request.path_params["uuid"])
+    return Response(live.setup[2], media_type="application/json")
+
+
 async def archive(request: Request) -> Response:
     """The archive as it stands, streamed from a thread so casting goes on meanwhile."""
     uuid = request.path_params["uuid"]
@@ -147,5 +158,6 @@ routes = [
     Route("/elections/{uuid}/result", result),
     Route("/elections/{uuid}/election.json", election_json),
     Route("/elections/{uuid}/trustees.json", trustees_json),
+    Route("/elections/{uuid}/public_credentials.json", credentials_json),
     Route("/elections/{uuid}/archive.bel", archive),
 ]

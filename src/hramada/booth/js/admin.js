@@ -4,6 +4,7 @@ import { initCopyButtons } from './ui/copy.js';
 import { $, focusOn, h, say } from './ui/dom.js';
 import { detailText } from './ui/detail.js';
 import { addQuestion, readEditor, resetEditor } from './ui/editor.js';
+import { readTranslations, setLanguages } from './ui/translations.js';
 import { has, t } from './ui/i18n.js';
 import { fromInput, toInput, utc } from './ui/time.js';
 
@@ -172,6 +173,7 @@ async function onCreate(event) {
       group: $('new-group').value,
       threshold: $('new-threshold').value ? Number($('new-threshold').value) : null,
       questions: readEditor($('questions')),
+      translations: readTranslations($('questions'), $('translations')),
       opens_at: opens,
       closes_at: closes,
     };
@@ -182,11 +184,19 @@ async function onCreate(event) {
   try {
     const created = await api('POST', '/api/admin/elections', body);
     form.reset();
+    onLanguages();
     resetEditor($('questions'));
     window.location.hash = '#/election/' + enc(created.uuid);
   } catch (error) {
     say($('new-error'), errorText(error));
   }
+}
+
+/** The languages ticked for the election's texts: a field for each beside every text. */
+function onLanguages() {
+  const ticked = [...$('new-languages').querySelectorAll('input[data-language]:checked')];
+  const chosen = ticked.map((box) => ({ code: box.dataset.language, name: box.dataset.name }));
+  setLanguages($('questions'), $('translations'), chosen);
 }
 
 // One election.
@@ -472,6 +482,9 @@ async function start() {
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
   window.addEventListener('hashchange', route);
   resetEditor($('questions'));
+  $('new-languages').addEventListener('change', (event) => {
+    if (event.target.matches('input[data-language]')) onLanguages();
+  });
   try {
     enter(await api('GET', '/api/admin/me'));
   } catch (error) {

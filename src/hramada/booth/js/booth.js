@@ -1,6 +1,6 @@
 // The voting booth: credential, choices, review, then cast the encrypted ballot or audit it.
-import { checkAudit, loadElection, normalizeCredential, validatePlaintexts } from './crypto/index.js';
-import { ApiError, api, errorText } from './ui/api.js';
+import { checkAudit, listedKeys, loadElection, normalizeCredential, publicCredential, validatePlaintexts } from './crypto/index.js';
+import { ApiError, api, checkText } from './ui/api.js';
 import { initCopyButtons } from './ui/copy.js';
 import { $, focusOn, h, say } from './ui/dom.js';
 import { t } from './ui/i18n.js';
@@ -11,7 +11,7 @@ const STEPS = ['credential', 'choices', 'review', 'done', 'audit'];
 const MARKERS = { credential: 'credential', choices: 'choices', review: 'review', done: 'review', audit: 'review' };
 
 // What the booth holds while the voter votes; nothing of it is stored anywhere.
-const state = { electionText: '', trusteesText: '', election: null, credential: null, plaintexts: null, busy: false, auditUrl: null };
+const state = { electionText: '', trusteesText: '', election: null, listing: null, listed: null, credential: null, plaintexts: null, busy: false, auditUrl: null };
 
 function showStep(name, focus = true) {
   for (const step of STEPS) $('step-' + step).hidden = step !== name;
@@ -22,29 +22,51 @@ function showStep(name, focus = true) {
   if (focus) focusOn($('step-' + name).querySelector('h2'));
 }
 
-/** The booth's message for an Error thrown by the crypto module or sent by the worker. */
+/**
+ * The booth's message, in the page's language only, for an Error thrown by the crypto module or
+ * sent by the worker (its English .message goes to the console, for whoever helps the voter).
+ */
 function cryptoMessage(error) {
-  const known = { 'credential-format': 'vote.js.credential_format', 'credential-checksum': 'vote.js.credential_checksum', choices: 'vote.js.choices_invalid', election: 'vote.js.election_invalid' };
+  const known = {
+    'credential-format': 'vote.js.credential_format',
+    'credential-checksum': 'vote.js.credential_checksum',
+    choices: 'vote.js.choices_invalid',
+    election: 'vote.js.election_invalid',
+  };
+  if (error && error.message) console.warn(error.message);
+  if (error && error.code === 'credential-character') return t('vote.js.credential_character', { char: error.character });
   const key = error && known[error.code];
-  return key ? `${t(key)} (${error.message})` : t('vote.js.encrypt_failed', { message: error ? error.message : '' });
+  return key ? t(key) : t('vote.js.encrypt_failed');
 }
 
-// Step 1: the credential.
+// Step 1: the credential, checked against the public list before anything is chosen.
 
-function onCredential(event) {
+function credentialProblem(typed) {
+  try {
+    state.credential = normalizeCredential(typed);
+  } catch (error) {
+    return cryptoMessage(error);
+  }
+  // The list is public; a list that could not be loaded leaves the check to the server.
+  if (state.listed && !state.listed.has(publicCredential(state.election, state.credential))) {
+    return t('vote.js.credential_unlisted');
+  }
+  return '';
+}
+
+async function onCredential(event) {
   event.preventDefault();
   const input = $('credential');
-  try {
-    state.credential = normalizeCredential(input.value);
-  } catch (error) {
+  if (state.listed === null) state.listed = await state.listing;
+  const message = credentialProblem(input.value);
+  say($('credential-error'), message);
+  if (message) {
+    // What the voter typed stays in the field, to be corrected.
     input.setAttribute('aria-invalid', 'true');
-    say($('credential-error'), cryptoMessage(error));
     input.focus();
     return;
   }
   input.removeAttribute('aria-invalid');
-  input.value = ''; // the credential now lives only in this page's memory, until the ballot is cast
-  say($('credential-error'), '');
   showStep('choices');
 }
 
@@ -178,10 +200,10 @@ function refused(error, trackingCode) {
   if (error instanceof ApiError && error.status === 0) {
     say($('review-error'), t('vote.js.network_unknown', { code: trackingCode }));
   } else if (error instanceof ApiError && ['credential', 'signature'].includes(error.check)) {
-    say($('credential-error'), errorText(error));
+    say($('credential-error'), checkText(error));
     showStep('credential');
   } else {
-    say($('review-error'), t('vote.js.refused', { message: errorText(error) }));
+    say($('review-error'), t('vote.js.refused', { message: checkText(error) }));
   }
 }
 
@@ -191,7 +213,7 @@ function showCast(trackingCode, serverDisagrees) {
   state.plaintexts = null;
   $('credential').value = '';
   $('review-list').replaceChildren();
-  for (const q of questions) for (const box of [...q.answers, q.blank]) if (box) box.checked = false;
+  for (const q of questions) for (const box of [...q.answers, q.blank, q.none]) if (box) box.checked = false;
   say($('tracking-code'), trackingCode);
   say($('done-warning'), serverDisagrees ? t('vote.js.tracking_mismatch') : '');
   const link = new URL(booth.dataset.boardUrl, window.location.href);
@@ -260,22 +282,32 @@ async function start() {
     say(status, t('vote.js.load_failed'));
     return;
   }
+  // The public credential list, for step 1; null (no check here) if it cannot be had.
+  state.listing = fetch(booth.dataset.credentialsUrl, { credentials: 'same-origin' })
+    .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
+    .then(listedKeys)
+    .catch((error) => {
+      console.warn(error.message);
+      return false;
+    });
   const published = booth.dataset.fingerprint;
   try {
     state.electionText = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     // Its fingerprint is the SHA-256 of these bytes; its key must be the trustees' joint key.
     state.election = loadElection(state.electionText, state.trusteesText);
     if (published && state.election.fingerprint !== published) throw new Error(t('vote.js.fingerprint_mismatch'));
-    const different = mismatch(state.electionText, questions);
+    const different = mismatch(state.electionText, questions, booth.dataset.lang);
     if (different) throw new Error(different);
   } catch (error) {
-    say(status, t('vote.js.election_unusable', { message: error.message }));
+    if (error.code) console.warn(error.message);
+    const message = error.code ? t('vote.js.election_broken') : error.message;
+    say(status, t('vote.js.election_unusable', { message }));
     return;
   }
   say($('review-fingerprint'), state.election.fingerprint);
   say(status, '');
   for (const q of questions) {
-    for (const box of [...q.answers, q.blank]) if (box) box.addEventListener('change', () => onTick(q, box));
+    for (const box of [...q.answers, q.blank, q.none]) if (box) box.addEventListener('change', () => onTick(q, box));
   }
   $('credential-form').addEventListener('submit', onCredential);
   $('choices-form').addEventListener('submit', onChoices);

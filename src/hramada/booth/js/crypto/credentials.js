@@ -27,17 +27,21 @@ function groups(raw, sizes) {
 /**
  * The canonical spelling of a credential the voter typed: XXX-XXX-XXX-XXX-XXX (with or without
  * dashes, checksum verified), or the 22-character XXXXX-XXXXXX-XXXXX-XXXXXX form. Whitespace is
- * ignored. Throws an Error whose .code is "credential-format" or "credential-checksum".
+ * ignored. Throws an Error whose .code is "credential-character" (with .character, the first
+ * one outside the alphabet), "credential-format" (not the length of a credential) or
+ * "credential-checksum".
  */
 export function normalizeCredential(text) {
   if (typeof text !== 'string') throw boothError('credential-format', 'the credential is not text');
   const typed = text.replace(/\s+/g, '');
   const bad = [...typed].find((ch) => ch !== '-' && !BASE58.includes(ch));
   if (bad !== undefined) {
-    throw boothError(
-      'credential-format',
+    const error = boothError(
+      'credential-character',
       `the character ${JSON.stringify(bad)} cannot appear in a credential (mistyped?)`,
     );
+    error.character = bad;
+    throw error;
   }
   const parts = typed.split('-');
   const raw = parts.join('');
@@ -53,6 +57,23 @@ export function normalizeCredential(text) {
     'credential-format',
     'a credential is 15 characters, XXX-XXX-XXX-XXX-XXX (or 22, XXXXX-XXXXXX-XXXXX-XXXXXX)',
   );
+}
+
+/**
+ * The public keys of a public credential list (Belenios entries "KEY" or "KEY,WEIGHT"), as a
+ * Set of their encodings. Throws an Error with .code "credentials" when it is not such a list.
+ */
+export function listedKeys(listText) {
+  let list;
+  try {
+    list = JSON.parse(listText);
+  } catch {
+    list = null;
+  }
+  if (!Array.isArray(list) || !list.every((entry) => typeof entry === 'string')) {
+    throw boothError('credentials', 'the public credential list is not a list of strings');
+  }
+  return new Set(list.map((entry) => entry.split(',', 1)[0]));
 }
 
 /** The credential's signing key for election `uuid`, mod q, as crypto/credentials.py has it. */

@@ -1,8 +1,10 @@
 // The voting booth's cryptography: the public API the booth pages import.
 import { createBallot } from './ballot.js';
+import { deriveSecret } from './credentials.js';
+import { keyOf } from './election.js';
 
 export { checkAudit } from './audit.js';
-export { normalizeCredential } from './credentials.js';
+export { listedKeys, normalizeCredential } from './credentials.js';
 export { loadElection } from './election.js';
 export { validatePlaintexts } from './plaintexts.js';
 
@@ -14,4 +16,14 @@ export { validatePlaintexts } from './plaintexts.js';
  */
 export async function makeBallot(election, credential, plaintexts, { onProgress } = {}) {
   return createBallot(election, credential, plaintexts, { onProgress });
+}
+
+/**
+ * The public credential (g^s, encoded as in the public credential list and in ballots) of a
+ * private credential for `election`: the booth checks it against the list before the voter
+ * chooses anything.
+ */
+export function publicCredential(election, credential) {
+  const { group } = keyOf(election);
+  return group.encode(group.gPow(deriveSecret(credential, election.uuid, group.q)));
 }

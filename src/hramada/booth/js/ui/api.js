@@ -51,3 +51,14 @@ export function errorText(error) {
   }
   return error && error.message ? error.message : String(error);
 }
+
+/**
+ * What to tell a voter about a refused request, in the page's language only: the translated
+ * check, or a general message by status (the server's English words go to the console).
+ */
+export function checkText(error) {
+  if (!(error instanceof ApiError)) return t('js.failed');
+  if (error.message) console.warn(error.message);
+  if (error.check && has('check.' + error.check)) return t('check.' + error.check);
+  return error.status === 0 ? t('js.network') : t('js.http', { status: error.status });
+}

@@ -1,5 +1,6 @@
 // The question editor of the admin console: questions with answers, min, max and blank, from <template>s.
 import { t } from './i18n.js';
+import { labelTranslations, syncQuestion } from './translations.js';
 
 let serial = 0;
 
@@ -15,6 +16,7 @@ function addAnswer(list, text = '') {
   wire(item);
   item.querySelector('[data-field="answer"]').value = text;
   list.append(item);
+  syncQuestion(list.closest('fieldset'));
   renumber(list.closest('#questions'));
   return item;
 }
@@ -28,6 +30,7 @@ function renumber(container) {
       item.querySelector('button').setAttribute('aria-label', t('admin.js.remove_answer_n', { n: j + 1 }));
     });
   });
+  labelTranslations(container);
 }
 
 /** Add a question with two empty answers to the editor `container`. */

@@ -11,6 +11,7 @@ export function readQuestions(form) {
     blankAllowed: fieldset.dataset.blank === 'true',
     answers: [...fieldset.querySelectorAll('input[data-answer]')],
     blank: fieldset.querySelector('input[data-blank-choice]'),
+    none: fieldset.querySelector('input[data-no-choice]'), // "no answer", a radio button
     error: fieldset.querySelector('.error'),
   }));
 }
@@ -42,14 +43,22 @@ export function keepConsistent(q, changed) {
   else if (q.blank) q.blank.checked = false;
 }
 
+const same = (a, b) => typeof a === 'string' && a.trim() === b.trim();
+
 /**
  * The questions of election.json (plain Belenios homomorphic questions, or {type, value}
  * wrapped ones) compared with the page's forms: a message for the first difference, or "".
+ * The texts must be those of the election's translation into `lang` where it has one (else its
+ * own): the fingerprint covers every translation, so what the voter reads is what was published.
  */
-export function mismatch(electionText, questions) {
+export function mismatch(electionText, questions, lang) {
   let published;
+  let texts;
   try {
-    published = JSON.parse(electionText).questions;
+    const election = JSON.parse(electionText);
+    published = election.questions;
+    const translations = election.translations || {};
+    texts = Object.prototype.hasOwnProperty.call(translations, lang) ? translations[lang].questions : null;
   } catch {
     return t('vote.js.election_mismatch');
   }
@@ -57,13 +66,18 @@ export function mismatch(electionText, questions) {
   for (const [i, raw] of published.entries()) {
     const q = raw && raw.value && !raw.answers ? raw.value : raw;
     const page = questions[i];
+    const text = texts ? texts[i] : q;
     if (
       !q ||
+      !text ||
       !Array.isArray(q.answers) ||
+      !Array.isArray(text.answers) ||
       q.answers.length !== page.answers.length ||
       Number(q.min) !== page.min ||
       Number(q.max) !== page.max ||
-      Boolean(q.blank) !== page.blankAllowed
+      Boolean(q.blank) !== page.blankAllowed ||
+      !same(text.question, page.text) ||
+      !page.answers.every((box, j) => same(text.answers[j], box.labels[0].textContent))
     ) {
       return t('vote.js.election_mismatch');
     }
