@@ -1,0 +1,1 @@
+"""The parallel vote tabulation: voters' ballot photos against the official protocols."""
