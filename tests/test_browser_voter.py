@@ -230,6 +230,20 @@ def test_a_belarusian_voter_sees_no_english(browser: Browser, tmp_path: Path) ->
         no_english(voter, "election page after the result")
         voter.goto(f"{base}/elections/NoSuchElection1")
         no_english(voter, "page of an unknown election")
+        # An administrator who reads Belarusian: the admin log's actions and details too.
+        clerk = new_page(browser, "be")
+        clerk.goto(f"{base}/admin")
+        clerk.fill("#login-username", ADMIN[0])
+        clerk.fill("#login-password", ADMIN[1])
+        clerk.press("#login-password", "Enter")
+        expect(clerk.locator("#console")).to_be_visible()
+        clerk.goto(f"{base}/admin#/log")
+        log = clerk.locator("#log-body")
+        expect(log).to_contain_text(messages("be")["decision.create"])
+        expect(log).to_contain_text(messages("be")["detail.fingerprint"] + ":")
+        for key in ("fingerprint:", "count:", "ballots:", "result:", "[["):
+            expect(log).not_to_contain_text(key)
+
         # The scan can fail: the same booth in English is full of English words.
         english = new_page(browser, "en")
         english.goto(f"{base}/elections/{uuid}/result")
