@@ -41,7 +41,8 @@ function sync(parent, anchor, kind) {
 export function syncQuestion(fieldset) {
   sync(fieldset, fieldset.querySelector('[data-field="text"]'), 'question');
   for (const item of fieldset.querySelectorAll('li.answer')) {
-    sync(item, item.querySelector('[data-field="answer"]'), 'answer');
+    // After the answer's own field and its remove button, which stay on one line.
+    sync(item, item.querySelector('[data-do="remove-answer"]') || item.querySelector('[data-field="answer"]'), 'answer');
   }
 }
 
