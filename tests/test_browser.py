@@ -53,6 +53,17 @@ def new_page(browser: Browser, lang: str = "en") -> Page:
     return page
 
 
+def log_in(page: Page, base: str) -> None:
+    """Open the admin console at BASE and log in as the test administrator."""
+    page.goto(f"{base}/admin")
+    page.fill("#login-username", ADMIN[0])
+    page.fill("#login-password", ADMIN[1])
+    page.press("#login-password", "Enter")
+    expect(page.locator("#console")).to_be_visible()
+    if hasattr(page, "problems"):
+        page.problems.clear()  # the 401 of "am I logged in?"
+
+
 def vote(page: Page, base: str, uuid: str, credential: str, ticks: list[str]) -> str:
     """Go through the booth; return the tracking code it shows."""
     page.goto(f"{base}/elections/{uuid}/vote")
@@ -76,12 +87,7 @@ def test_an_election_in_the_browser(browser: Browser, tmp_path: Path) -> None:
     with running(data) as server, server.client() as client:
         base = server.url
         admin = new_page(browser)
-        admin.goto(f"{base}/admin")
-        admin.fill("#login-username", ADMIN[0])
-        admin.fill("#login-password", ADMIN[1])
-        admin.press("#login-password", "Enter")
-        expect(admin.locator("#console")).to_be_visible()
-        admin.problems.clear()  # type: ignore[attr-defined]  # the 401 of "am I logged in?"
+        log_in(admin, base)
 
         # The administrator creates the election: one question, three candidates, blank allowed.
         admin.goto(f"{base}/admin#/new")

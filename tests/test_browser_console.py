@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Request, expect, sync_playwright
-from server_harness import ADMIN, add_admin, cli, running
-from test_browser import CHROMIUM, FLAGS, new_page
+from server_harness import add_admin, cli, running
+from test_browser import CHROMIUM, FLAGS, log_in, new_page
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
@@ -35,12 +35,7 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
     with running(data) as server:
         base = server.url
         admin = new_page(browser)
-        admin.goto(f"{base}/admin")
-        admin.fill("#login-username", ADMIN[0])
-        admin.fill("#login-password", ADMIN[1])
-        admin.press("#login-password", "Enter")
-        expect(admin.locator("#console")).to_be_visible()
-        admin.problems.clear()  # type: ignore[attr-defined]  # the 401 of "am I logged in?"
+        log_in(admin, base)
 
         # The superuser (the first account) creates a second administrator's account.
         admin.fill("#account-username", "second")
@@ -138,11 +133,7 @@ def test_a_threshold_election_in_the_console(browser: Browser, tmp_path: Path) -
     with running(data) as server:
         base = server.url
         admin = new_page(browser)
-        admin.goto(f"{base}/admin")
-        admin.fill("#login-username", ADMIN[0])
-        admin.fill("#login-password", ADMIN[1])
-        admin.press("#login-password", "Enter")
-        expect(admin.locator("#console")).to_be_visible()
+        log_in(admin, base)
         admin.goto(f"{base}/admin#/new")
         admin.fill("#new-name", "Council 2026")
         admin.fill("#new-threshold", "2")

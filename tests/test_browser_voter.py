@@ -12,8 +12,8 @@ from pathlib import Path
 
 from conftest import belenios_verify, hramada, needs_belenios
 from playwright.sync_api import Browser, Page, expect
-from server_harness import ADMIN, add_admin, cli, download, login, running
-from test_browser import browser, new_page, pytestmark  # noqa: F401  (the fixture and skip)
+from server_harness import add_admin, cli, download, login, running
+from test_browser import browser, log_in, new_page, pytestmark  # noqa: F401  (the fixture and skip)
 
 from hramada.booth.i18n import NATIVE_NAMES, messages
 from hramada.crypto.credentials import generate_credential
@@ -128,12 +128,7 @@ def test_a_belarusian_voter_sees_no_english(browser: Browser, tmp_path: Path) ->
     with running(data) as server, server.client() as client:
         base = server.url
         admin = new_page(browser)
-        admin.goto(f"{base}/admin")
-        admin.fill("#login-username", ADMIN[0])
-        admin.fill("#login-password", ADMIN[1])
-        admin.press("#login-password", "Enter")
-        expect(admin.locator("#console")).to_be_visible()
-        admin.problems.clear()  # type: ignore[attr-defined]  # the 401 of "am I logged in?"
+        log_in(admin, base)
         uuid = enter_election(admin, base)
 
         # The rest of the set-up over the API: credentials, one trustee, opening.
@@ -232,11 +227,7 @@ def test_a_belarusian_voter_sees_no_english(browser: Browser, tmp_path: Path) ->
         no_english(voter, "page of an unknown election")
         # An administrator who reads Belarusian: the admin log's actions and details too.
         clerk = new_page(browser, "be")
-        clerk.goto(f"{base}/admin")
-        clerk.fill("#login-username", ADMIN[0])
-        clerk.fill("#login-password", ADMIN[1])
-        clerk.press("#login-password", "Enter")
-        expect(clerk.locator("#console")).to_be_visible()
+        log_in(clerk, base)
         clerk.goto(f"{base}/admin#/log")
         log = clerk.locator("#log-body")
         expect(log).to_contain_text(messages("be")["decision.create"])

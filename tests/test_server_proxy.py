@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from server_harness import ADMIN, Server, add_admin, free_port
-from test_browser import CHROMIUM, FLAGS
+from test_browser import CHROMIUM, FLAGS, log_in
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -151,11 +151,7 @@ def console_in_a_browser(public: str) -> None:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         context = chromium.new_context(ignore_https_errors=True, locale="en")
         admin = context.new_page()
-        admin.goto(f"{public}/admin")
-        admin.fill("#login-username", ADMIN[0])
-        admin.fill("#login-password", ADMIN[1])
-        admin.press("#login-password", "Enter")
-        expect(admin.locator("#console")).to_be_visible()
+        log_in(admin, public)
         admin.goto(f"{public}/admin#/new")
         admin.fill("#new-name", "Behind the proxy")
         editor = admin.locator("#questions fieldset").first
