@@ -6,29 +6,16 @@ election with its key ceremony's progress and restart."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Request, expect, sync_playwright
+from playwright.sync_api import Browser, Request, expect
 from server_harness import add_admin, cli, running
-from test_browser import CHROMIUM, FLAGS, log_in, new_page
-
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield chromium
-        chromium.close()
+from test_browser import browser, log_in, new_page, pytestmark  # noqa: F401  (the fixture and skip)
 
 
 def test_the_console_refuses_private_credentials_and_hides_setup(
-    browser: Browser, tmp_path: Path
+    browser: Browser,  # noqa: F811  (the fixture from test_browser)
+    tmp_path: Path,
 ) -> None:
     data = tmp_path / "server"
     add_admin(data, None)
@@ -127,7 +114,10 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
         assert admin.problems == []  # type: ignore[attr-defined]
 
 
-def test_a_threshold_election_in_the_console(browser: Browser, tmp_path: Path) -> None:
+def test_a_threshold_election_in_the_console(
+    browser: Browser,  # noqa: F811  (the fixture from test_browser)
+    tmp_path: Path,
+) -> None:
     data = tmp_path / "server"
     add_admin(data, None)
     with running(data) as server:
