@@ -44,6 +44,10 @@ class Results:
         keep = np.array([region.casefold() in r.casefold() for r in self.region], dtype=bool)
         if not keep.any():
             raise ValueError(f"no station in a region matching {region!r}")
+        return self.where(keep)
+
+    def where(self, keep: np.ndarray) -> Results:
+        """The stations where the boolean mask `keep` is true."""
         return Results(
             self.station[keep],
             self.region[keep],
@@ -98,10 +102,4 @@ def load(path: Path) -> Results:
     else:
         raise ValueError(f"{path}: neither `station,registered,voted,...` nor a CEC file")
     keep = (results.registered > 0) & (results.voted > 0) & (results.voted <= results.registered)
-    return Results(
-        results.station[keep],
-        results.region[keep],
-        results.registered[keep],
-        results.voted[keep],
-        results.votes[keep].reset_index(drop=True),
-    )
+    return results.where(keep)
