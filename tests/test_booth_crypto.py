@@ -25,7 +25,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from hramada.cli.main import app
-from hramada.crypto.credentials import BASE58, derive_secret, generate_credential
+from hramada.crypto.credentials import (
+    BASE58,
+    _is_checksummed,
+    derive_secret,
+    generate_credential,
+)
 from hramada.crypto.group import Group, GroupError
 from hramada.crypto.groups import GROUP_NAMES, get_group
 from hramada.election.audit import AuditFile, audit_ballot
@@ -370,6 +375,15 @@ def test_invalid_plaintexts_are_refused(js: Driver) -> None:
         assert js("validate", plaintexts=vote, **s.request()) is None
 
 
+def _transposed(raw: str) -> str:
+    """The first swap of two neighbouring characters that breaks the checksum."""
+    for i in range(len(raw) - 1):
+        swapped = raw[:i] + raw[i + 1] + raw[i] + raw[i + 2 :]
+        if not _is_checksummed(swapped):
+            return swapped
+    raise AssertionError(f"no transposition of {raw} breaks its checksum")
+
+
 def test_credentials_are_normalized_or_refused(js: Driver) -> None:
     cred = generate_credential()
     raw = cred.replace("-", "")
@@ -378,10 +392,12 @@ def test_credentials_are_normalized_or_refused(js: Driver) -> None:
     c22 = credential22()
     assert js("normalize", credential=c22) == c22
     assert js("normalize", credential=c22.replace("-", "")) == c22
-    typo = cred[:-1] + next(c for c in BASE58 if c != cred[-1] and c not in "-")
+    # A last character that breaks the checksum (two Base58 digits 53 apart both pass it).
+    typo = cred[:-1] + next(c for c in BASE58 if not _is_checksummed(raw[:-1] + c))
     refused = {
         typo: "credential-checksum",
-        raw[::-1] if raw[::-1] != raw else typo: "credential-checksum",
+        # A transposition the checksum catches (a reversal passes it 1 time in 53).
+        _transposed(raw): "credential-checksum",
         cred.replace(cred[0], "0", 1): "credential-character",  # 0 is not Base58
         cred.replace(cred[0], "O", 1): "credential-character",
         cred[:-4]: "credential-format",

@@ -549,7 +549,7 @@ def test_dashless_spelling_votes_with_the_same_credential(election: Election) ->
 def test_create_ballot_refuses_a_mistyped_credential(election: Election) -> None:
     cred = election.creds["v1"]
     with pytest.raises(ValueError):
-        create_ballot(election.ctx, cred[:-1] + ("2" if cred[-1] != "2" else "3"), VOTE_AB_YES)
+        create_ballot(election.ctx, cred[:-1] + ("a" if cred[-1] != "a" else "b"), VOTE_AB_YES)
 
 
 # --- Re-opening an archive --------------------------------------------------------------------
