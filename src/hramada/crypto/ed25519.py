@@ -17,6 +17,9 @@ _Q = 2**252 + 27742317777372353535851937790883648493
 class _Ed25519Base(FixedBase):
     """libsodium's precomputed tables for the standard base point."""
 
+    def __init__(self, group: Ed25519Group) -> None:
+        self.group = group
+
     def pow(self, k: int) -> Element:
         k %= _Q
         out = _ffi.new("unsigned char[32]")
@@ -86,7 +89,7 @@ class Ed25519Group(Group):
 
     def fixed_base(self, base: Element) -> FixedBase:
         if base == self.g:
-            return _Ed25519Base()
+            return _Ed25519Base(self)
         return _Ed25519Var(self, base)
 
     def element_key(self, x: Element) -> int:

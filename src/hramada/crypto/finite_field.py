@@ -13,9 +13,10 @@ _WINDOW = 8  # bits per digit of the fixed-base comb: 2^8 entries a row
 class FiniteFieldFixedBase(FixedBase):
     """Fixed-base exponentiation by a table of base^(d * 256^i): one multiplication a byte."""
 
-    def __init__(self, p: mpz, q: int, base: mpz) -> None:
-        self.p = p
-        self.q = q
+    def __init__(self, group: FiniteFieldGroup, base: mpz) -> None:
+        self.group = group
+        self.p = p = group.p
+        self.q = q = group.q
         self.nbytes = (q.bit_length() + 7) // 8
         rows: list[list[mpz]] = []
         b = base
@@ -76,7 +77,7 @@ class FiniteFieldGroup(Group):
         return gmpy2.powmod(a, k % self.q, self.p)
 
     def fixed_base(self, base: Element) -> FixedBase:
-        return FiniteFieldFixedBase(self.p, self.q, base)
+        return FiniteFieldFixedBase(self, base)
 
     def element_key(self, x: Element) -> int:
         return int(x)

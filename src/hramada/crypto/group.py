@@ -23,9 +23,15 @@ class GroupError(ValueError):
 class FixedBase(ABC):
     """Exponentiation of one base known in advance, faster than the generic `Group.pow`."""
 
+    group: Group
+
     @abstractmethod
     def pow(self, k: int) -> Element:
         """Return base^k."""
+
+    def pow_mul(self, k: int, x: Element, c: int) -> Element:
+        """base^k * x^c for public inputs (verification: variable time is allowed)."""
+        return self.group.mul(self.pow(k), self.group.pow(x, c))
 
 
 class Group(ABC):
@@ -81,6 +87,10 @@ class Group(ABC):
 
     def g_pow(self, k: int) -> Element:
         return self._g_table.pow(k)
+
+    def g_pow_mul(self, k: int, x: Element, c: int) -> Element:
+        """g^k * x^c for public inputs: every commitment a verifier recomputes has this shape."""
+        return self._g_table.pow_mul(k, x, c)
 
     @property
     def _g_table(self) -> FixedBase:

@@ -27,7 +27,7 @@ def schnorr_prove(group: Group, x: int, prefix: str) -> Proof:
 
 
 def schnorr_verify(group: Group, public: Element, proof: Proof, prefix: str) -> bool:
-    commitment = group.mul(group.g_pow(proof.response), group.pow(public, proof.challenge))
+    commitment = group.g_pow_mul(proof.response, public, proof.challenge)
     return proof.challenge == group.hash_to_scalar(prefix, [commitment])
 
 
@@ -44,7 +44,7 @@ def decryption_verify(
     group: Group, public: Element, alpha: Element, factor: Element, proof: Proof, prefix: str
 ) -> bool:
     c, r = proof
-    a = group.mul(group.g_pow(r), group.pow(public, c))
+    a = group.g_pow_mul(r, public, c)
     b = group.mul(group.pow(alpha, r), group.pow(factor, c))
     return c == group.hash_to_scalar(prefix, [a, b])
 
@@ -93,6 +93,6 @@ def or_verify(
         return False
     commitments: list[Element] = []
     for (alpha, beta), (c, r) in zip(pairs, proofs, strict=True):
-        commitments.append(group.mul(group.g_pow(r), group.pow(alpha, c)))
-        commitments.append(group.mul(y.pow(r), group.pow(beta, c)))
+        commitments.append(group.g_pow_mul(r, alpha, c))
+        commitments.append(y.pow_mul(r, beta, c))
     return sum(p.challenge for p in proofs) % group.q == group.hash_to_scalar(prefix, commitments)
