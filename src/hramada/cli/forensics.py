@@ -153,10 +153,11 @@ def integers(
     table.add_column("test")
     for name in (f"near an integer (±{window:g} pp)", "expected (null)", "excess", "p (one-sided)"):
         table.add_column(name, justify="right")
-    for name, label in (("turnout", "turnout"), ("leader", f"{column[:40]}, share")):
+    for name, label in (("turnout", "turnout"), ("leader", "leader's share")):
         o = outcome[name]
         numbers = f"{o.observed:,}", f"{o.expected:,.1f}", f"{o.excess:+,.1f}", f"{o.p_value:.3g}"
         table.add_row(Text(label), *numbers)
+    console.print(Text(f"Leader: {column}"))
     console.print(table)
     console.print(
         Text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib
@@ -56,7 +57,8 @@ def figure(
     )  # fmt: skip
     main.set_facecolor("black")
     main.set_xlabel(labels.turnout)
-    main.set_ylabel(labels.share.format(leader=results.leader_column(leader)[:40]))
+    name = textwrap.shorten(results.leader_column(leader), 90, placeholder="…")
+    main.set_ylabel(labels.share.format(leader=textwrap.fill(name, 45)))
     bins, weights = list(BINS), results.voted  # each marginal is one shape, not 200 bars
     top.hist(turnout, bins, weights=weights, color="0.3", histtype="stepfilled")
     side.hist(
@@ -64,8 +66,8 @@ def figure(
     )
     top.set_ylabel(labels.voters)
     side.set_xlabel(labels.voters)
-    top.tick_params(labelbottom=False)
-    side.tick_params(labelleft=False)
+    top.tick_params(labelbottom=False, labelleft=False, left=False)  # the marginals' shape
+    side.tick_params(labelleft=False, labelbottom=False, bottom=False)  # matters, not the scale
     top.set_title(title, fontsize=10)
     out = io.BytesIO()
     # no creation date and fixed SVG ids: the same data gives the same bytes
