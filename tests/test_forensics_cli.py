@@ -71,7 +71,7 @@ def test_forced_integer_turnout_is_flagged_with_the_excess_forced(tmp_path: Path
 
 
 def test_the_parameters_change_the_test(tmp_path: Path) -> None:
-    path = stations(tmp_path / "forced.csv", forced=300)
+    path = stations(tmp_path / "forced.csv", forced=300, n=4000)
     base = integers(path, "--leader", "Alena", "--simulations", "20")
     assert integers(path, "--leader", "Alena", "--simulations", "20") == base  # fixed seed
     seeded = integers(path, "--leader", "Alena", "--simulations", "20", "--seed", "7")
@@ -84,7 +84,7 @@ def test_the_parameters_change_the_test(tmp_path: Path) -> None:
 
 
 def test_the_table_shows_the_numbers_of_the_json(tmp_path: Path) -> None:
-    path = stations(tmp_path / "forced.csv", forced=300)
+    path = stations(tmp_path / "forced.csv", forced=300, n=4000)
     out = integers(path, "--leader", "Alena", "--simulations", "20")
     proc = hramada("forensics", "integers", str(path), "--leader", "Alena", "--simulations", "20")
     assert proc.returncode == 0, proc.stderr
@@ -95,7 +95,7 @@ def test_the_table_shows_the_numbers_of_the_json(tmp_path: Path) -> None:
 
 
 def test_fingerprint_writes_png_and_svg_per_region(tmp_path: Path) -> None:
-    path = stations(tmp_path / "s.csv")
+    path = stations(tmp_path / "s.csv", n=4000)
     png, svg = tmp_path / "fig.png", tmp_path / "out" / "fig.svg"
     for out in (png, svg):
         proc = hramada(
@@ -113,12 +113,12 @@ def test_fingerprint_writes_png_and_svg_per_region(tmp_path: Path) -> None:
         "--region", "north",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "5,000 stations" in proc.stdout  # half of them
+    assert "2,000 stations" in proc.stdout  # half of them
     assert north.read_bytes() != svg.read_bytes()
 
 
 def test_report_has_the_figure_the_tests_and_the_sentence(tmp_path: Path) -> None:
-    path = stations(tmp_path / "forced.csv", forced=300)
+    path = stations(tmp_path / "forced.csv", forced=300, n=4000)
     args = ("--leader", "Alena", "--simulations", "50")
     out = integers(path, *args)
     proc = hramada("forensics", "report", str(path), *args, "--out", str(tmp_path / "r"))
