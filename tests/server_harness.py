@@ -153,6 +153,7 @@ def set_up(
     weights: bool = False,
     questions: list[dict[str, object]] | None = None,
     translations: dict[str, object] | None = None,
+    seat_rules: str | None = None,
 ) -> Election:
     """Every role's set-up step: the admin's draft, the credential authority's CLI, the
     trustees' CLI key generation and upload, and the opening."""
@@ -165,7 +166,8 @@ def set_up(
             "group": group,
             "questions": questions or QUESTIONS,
             "translations": translations,
-        },
+        }
+        | ({"seat_rules": seat_rules} if seat_rules else {}),
     )
     assert r.status_code == 201, r.text
     uuid = r.json()["uuid"]
