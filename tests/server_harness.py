@@ -170,7 +170,20 @@ def set_up(
         | ({"seat_rules": seat_rules} if seat_rules else {}),
     )
     assert r.status_code == 201, r.text
-    uuid = r.json()["uuid"]
+    return prepare(client, r.json()["uuid"], work, voters, group, trustees, weights)
+
+
+def prepare(
+    client: httpx.Client,
+    uuid: str,
+    work: Path,
+    voters: int,
+    group: str = "Ed25519",
+    trustees: int = 2,
+    weights: bool = False,
+) -> Election:
+    """A draft's credentials (made by the credential authority's CLI), trustees (keys made
+    and uploaded by their CLI), then its opening."""
     authority = work / "authority"
     authority.mkdir(parents=True, exist_ok=True)
     lines = [f"v{i}@x.invalid" + (f",v{i},{1 + i % 3}" if weights else "") for i in range(voters)]
