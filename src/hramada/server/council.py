@@ -26,7 +26,11 @@ def seats_info(
 ) -> Json:
     """The rules (file hash, method, seats, threshold), each list's validity, and with a
     result its seats, elected candidates and steps; `problem` says why they cannot be had."""
-    rules: RulesFile = load_rules(data)
+    try:
+        rules: RulesFile = load_rules(data)
+    except RulesError as e:  # checked when the election was created: the file was changed since
+        return {"hash": rules_hash(data), "question": None, "lists": [], "result": None,
+                "problem": str(e)}  # fmt: skip
     info: Json = {
         "hash": rules_hash(data),
         "name": rules.name,
