@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_pages import council, parse
+from test_seats_archive import council_election
 
 from hramada.booth.i18n import LANGUAGES, messages
 from hramada.booth.pages import hemicycle, render
 from hramada.counting.steps import ENGLISH
+from hramada.server.council import seats_info
 
 
 @given(st.lists(st.integers(0, 40), min_size=1, max_size=12))
@@ -78,3 +80,12 @@ def test_the_booth_shows_each_list_with_its_candidates_genders_and_validity() ->
     info = council()
     info["seats"]["lists"][2]["valid"] = False
     assert "the list does NOT meet the seat rules" in render("vote.html", "en", election=info)
+
+
+def test_a_rules_file_changed_on_disk_is_reported_on_the_result_page() -> None:
+    info = council(state="published", voting=False)
+    info["seats"] = seats_info(b"{broken", council_election(), info["result"], "ab" * 32)
+    assert info["seats"]["problem"].startswith("rules file: not JSON")
+    html = render("result.html", "uk", election=info)
+    assert 'id="seats-problem"' in html and 'id="seat-steps"' not in html
+    assert "q0-a0-candidates" in render("vote.html", "uk", election=info | {"voting": True})
