@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from test_seats_archive import RULES, council_election
+from test_seats_archive import REFERENDUM, RULES, council_election
 
 from hramada.booth.i18n import LANGUAGES, NATIVE_NAMES, messages, negotiate, placeholders
 from hramada.booth.pages import PAGES, STATIC_DIR, TEMPLATES_DIR, render
@@ -71,7 +71,8 @@ def council(**changes: Any) -> dict[str, Any]:
     """A council election's info: a list question bound to seat rules, with its seats."""
     ballot = council_election()
     result = changes.get("result", [[1, 4, 2, 1], [3, 2]])
-    seats = seats_info(json.dumps(RULES).encode(), ballot, result, "ab" * 32)
+    rules = RULES | {"referendums": [REFERENDUM]}
+    seats = seats_info(json.dumps(rules).encode(), ballot, result, "ab" * 32, (8, 10))
     questions = [msgspec.to_builtins(q) | {"blank": bool(q.blank)} for q in ballot.questions]
     return election(questions=questions, seats=seats, result=result) | changes
 

@@ -42,6 +42,11 @@ LISTS = {
 OTHER = [{"name": "Ala", "gender": "f"}, {"name": "Zmicier", "gender": "m"}]
 # One row per voter: blank flag, then Alpha, Beta, Gamma.
 VOTES = [[0, 1, 0, 0]] * 4 + [[0, 0, 1, 0]] * 2 + [[0, 0, 0, 1], [1, 0, 0, 0]]
+CHARTER = Question(answers=["Yes", "No"], min=1, max=1, question="Approve the charter?")
+# The archive's election also asks for the charter, adopted by a majority of the valid votes
+# if 85 % of the 10 registered voters vote: 8 do, 6 of them yes.
+REFERENDUM = {"question": 1, "majority": "50", "quorum": "85"}
+ANSWERS = [[1, 0]] * 6 + [[0, 1]] * 2
 
 
 def list_question(lists: dict[str, list[tuple[str, str]]]) -> Question:
@@ -61,17 +66,17 @@ def council_archive(folder: Path, rules: bytes) -> Path:
     template = Template(
         description=f"Council election.\n{binding_line(rules)}",
         name="Council",
-        questions=[list_question(LISTS)],
+        questions=[list_question(LISTS), CHARTER],
     )
     uuid = new_uuid()
     x, key = make_trustee_key(group, "trustee")
     election = make_election(template, group, uuid, election_public_key(group, [key]))
-    batch = generate_credentials(group, uuid, [Voter(f"v{i}", 1) for i in range(len(VOTES))])
+    batch = generate_credentials(group, uuid, [Voter(f"v{i}", 1) for i in range(len(VOTES) + 2)])
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{uuid}.bel"
     box = BallotBox.create(path, election, make_trustees([key]), batch.public)
-    for credential, row in zip(batch.private.values(), VOTES, strict=True):
-        box.cast(create_ballot(box.ctx, credential, [row]))
+    for credential, row, answer in zip(batch.private.values(), VOTES, ANSWERS, strict=False):
+        box.cast(create_ballot(box.ctx, credential, [row, answer]))
     box.close()
     tally = box.compute_tally()
     box.add_partial_decryption(1, encode(make_partial_decryption(box.ctx, tally.ciphertexts, x)))
@@ -83,7 +88,7 @@ def council_archive(folder: Path, rules: bytes) -> Path:
 def council(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("council")
     rules = folder / "rules.json"
-    rules.write_text(json.dumps(RULES))
+    rules.write_text(json.dumps(RULES | {"referendums": [REFERENDUM]}))
     return rules, council_archive(folder / "archive", rules.read_bytes())
 
 
@@ -103,6 +108,12 @@ def test_seats_from_the_verified_archive_and_its_bound_rules(council: tuple[Path
     }
     assert "under it: Gamma" in seats["steps"][1]
     assert seats["steps"][-1].startswith("Lot seed (the archive's final hash): ")
+    # The turnout is the archive's: 8 of the 10 credentials voted, under the 85 % quorum.
+    assert seats["steps"][-4:-1] == [
+        "Question 1: Turnout 8 of 10 (80.00 %); quorum 85 % NOT met.",
+        "Question 1: Yes 6 of 8 votes (valid): needs more than 50 %: met.",
+        "Question 1: Not adopted.",
+    ]
     table = hramada("seats", "--rules", str(rules), str(archive), check=True).stdout
     assert "Ala, Boris, Cara, Dzianis" in table and "How the seats were allocated" in table
 
@@ -156,7 +167,7 @@ def council_election(lists: dict[str, list[tuple[str, str]]] = LISTS) -> Electio
         uuid="",
         questions=[
             list_question(lists),
-            Question(answers=["Yes", "No"], min=1, max=1, question="Approve the charter?"),
+            CHARTER,
         ],
     )
 

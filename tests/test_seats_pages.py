@@ -13,8 +13,8 @@ from test_pages import council, parse
 from test_seats_archive import council_election
 
 from hramada.booth.i18n import LANGUAGES, messages
-from hramada.booth.pages import hemicycle, render
-from hramada.counting.steps import ENGLISH
+from hramada.booth.pages import explain, hemicycle, render
+from hramada.counting.steps import ENGLISH, WORDS
 from hramada.server.council import seats_info
 
 
@@ -36,6 +36,10 @@ def test_the_english_steps_are_the_ones_the_command_line_prints() -> None:
     assert {k: v for k, v in english.items() if k.startswith("seats.step.")} == {
         f"seats.step.{k}": v for k, v in ENGLISH.items()
     }
+    for name, words in WORDS.items():
+        assert {k: v for k, v in english.items() if k.startswith(f"seats.{name}.")} == {
+            f"seats.{name}.{value}": word for value, word in words.items()
+        }
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -51,13 +55,34 @@ def test_the_result_page_shows_seats_elected_and_every_step_in_the_language(lang
     assert section.count('class="seat seat-1"') == 1 + 1
     assert "<li>Ala</li><li>Boris</li><li>Cara</li><li>Dzianis</li>" in section
     assert "<li>Eva</li>" in section and "Filip" not in section
-    steps = re.findall(r"<li>(.*?)</li>", section[section.index('id="seat-steps"') :])
+    listed = section[section.index('id="seat-steps"') :]
+    steps = re.findall(r"<li>(.*?)</li>", listed[: listed.index("</ol>")])
     assert len(steps) == len(info["seats"]["result"]["steps"])
     if lang != "en":
         fragments = [max(re.split(r"\{\w+\}", english), key=len) for english in ENGLISH.values()]
         assert not [f for f in fragments if f in section]
         assert "most votes" not in section and "dhondt" not in section
     assert f"hramada seats --rules {info['uuid']}.rules.json {info['uuid']}.bel" in section
+    # The charter: 3 yes of 5 valid votes, 8 of 10 registered voters voted, under the quorum.
+    outcome = section[section.index('id="referendum-1"') :]
+    assert explain(lang, {"key": "not_adopted", "values": {}}) in outcome.split("</p>")[0]
+    assert (
+        explain(
+            lang,
+            {
+                "key": "majority",
+                "values": {
+                    "yes": "3",
+                    "base": "5",
+                    "basis": "valid",
+                    "comparison": "more-than",
+                    "majority": "50",
+                    "outcome": "met",
+                },
+            },
+        )
+        in outcome
+    )
     assert f'href="/elections/{info["uuid"]}/rules.json"' in section
 
 

@@ -156,11 +156,12 @@ def hemicycle(seats: Sequence[int]) -> list[tuple[float, float, float, int]]:
 
 
 def explain(lang: str, step: Mapping[str, Any]) -> Markup:
-    """One step of a seat allocation in `lang`; method and tie-break names are translated too."""
-    values = dict(step["values"])
-    for name, prefix in (("method", "seats.method."), ("rule", "seats.rule.")):
-        if name in values and _known(prefix + values[name]):
-            values[name] = translate(lang, prefix + values[name])
+    """One step of a seat allocation in `lang`; values that name something (a method, a
+    tie-break rule, an outcome...) are translated by their `seats.<name>.<value>` keys."""
+    values = {
+        name: translate(lang, f"seats.{name}.{value}") if _known(f"seats.{name}.{value}") else value
+        for name, value in step["values"].items()
+    }
     return translate(lang, "seats.step." + step["key"], **values)
 
 

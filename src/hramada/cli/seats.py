@@ -97,7 +97,10 @@ def _from_archive(rules_path: Path, path: Path) -> tuple[CouncilResult, str, Rul
         )
     archive_file = path if path.is_file() else next(path.glob("*.bel"))
     seed = read_archive(archive_file).last_event or ""
-    return council_seats(rules, report.election, report.result, seed), seed, rules
+    turnout = None
+    if report.total_weight is not None and report.registered is not None:
+        turnout = (report.total_weight, report.registered)
+    return council_seats(rules, report.election, report.result, seed, turnout), seed, rules
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[int]]:

@@ -98,9 +98,17 @@ def check_election(rules: RulesFile, election: Election) -> dict[str, list[Candi
 
 
 def council_seats(
-    rules: RulesFile, election: Election, result: Sequence[Sequence[int]], seed: str
+    rules: RulesFile,
+    election: Election,
+    result: Sequence[Sequence[int]],
+    seed: str,
+    turnout: tuple[int, int] | None = None,
 ) -> CouncilResult:
-    """Apply the rules to the verified counts: seats, elected candidates, referendum outcomes."""
+    """Apply the rules to the verified counts: seats, elected candidates, referendum outcomes.
+
+    `turnout` is (ballots counted, registered voters) from the archive; without it a
+    referendum's ballots are its answers and blank votes, and its registered voters those of
+    the rules (else the ballots)."""
     people = check_election(rules, election)
     names, votes, blank = list_counts(election, result, rules.question)
     base = sum(votes) + (blank if rules.threshold.base == "valid-votes" else 0)
@@ -133,7 +141,8 @@ def council_seats(
         counts = list(result[ref.question])
         blanks = counts.pop(0) if q.blank else 0
         yes, no = counts[0], counts[1]
-        cast = yes + no + blanks
-        outcome = referendum(yes, no, blanks, cast, ref.registered or cast, referendum_rules(ref))
+        cast = turnout[0] if turnout else yes + no + blanks
+        registered = ref.registered or (turnout[1] if turnout else cast)
+        outcome = referendum(yes, no, blanks, cast, registered, referendum_rules(ref))
         outcomes.append(outcome)
     return CouncilResult(allocation, chosen, outcomes, tuple(steps))

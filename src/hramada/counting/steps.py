@@ -23,6 +23,22 @@ ENGLISH = {
     "short_list": "{list} won {seats} seats but has only {standing} candidates standing: "
     "the rest stay empty.",
     "lot_seed": "Lot seed (the archive's final hash): {seed}.",
+    "turnout": "Turnout {cast} of {registered} ({turnout} %); quorum {quorum} % {outcome}.",
+    "majority": "Yes {yes} of {base} votes ({basis}): needs {comparison} {majority} %: {outcome}.",
+    "adopted": "Adopted.",
+    "not_adopted": "Not adopted.",
+}
+# The words some values stand for, by value name: translated with the pages' `seats.<name>.`
+# keys, and in English here.
+WORDS = {
+    "outcome": {"met": "met", "not-met": "NOT met"},
+    "basis": {
+        "cast": "cast",
+        "valid": "valid",
+        "valid-blank": "valid, blank included",
+        "registered": "registered voters",
+    },
+    "comparison": {"at-least": "at least", "more-than": "more than"},
 }
 
 
@@ -34,7 +50,8 @@ class Step(str):
 
     def __new__(cls, key: str, **values: object) -> Step:
         texts = {name: str(value) for name, value in values.items()}
-        step = super().__new__(cls, ENGLISH[key].format(**texts))
+        english = {name: WORDS.get(name, {}).get(text, text) for name, text in texts.items()}
+        step = super().__new__(cls, ENGLISH[key].format(**english))
         step.key, step.values = key, texts
         return step
 

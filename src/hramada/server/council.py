@@ -22,7 +22,11 @@ def _num(x: Fraction | None) -> str | None:
 
 
 def seats_info(
-    data: bytes, election: Election, result: Sequence[Sequence[int]] | None, seed: str | None
+    data: bytes,
+    election: Election,
+    result: Sequence[Sequence[int]] | None,
+    seed: str | None,
+    turnout: tuple[int, int] | None = None,
 ) -> Json:
     """The rules (file hash, method, seats, threshold), each list's validity, and with a
     result its seats, elected candidates and steps; `problem` says why they cannot be had."""
@@ -67,7 +71,7 @@ def seats_info(
     if result is None or seed is None:
         return info
     try:
-        council = council_seats(rules, election, result, seed)
+        council = council_seats(rules, election, result, seed, turnout)
     except RulesError as e:
         info["problem"] = str(e)
         return info
@@ -90,5 +94,13 @@ def seats_info(
         "elected": {name: [c.name for c in chosen] for name, chosen in council.elected.items()},
         "steps": [{"key": s.key, "values": s.values} for s in council.steps],
         "seed": seed,
+        "referendums": [
+            {
+                "question": ref.question,
+                "adopted": outcome.adopted,
+                "steps": [{"key": s.key, "values": s.values} for s in outcome.steps],
+            }
+            for ref, outcome in zip(rules.referendums, council.referendums, strict=True)
+        ],
     }
     return info

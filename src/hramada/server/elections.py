@@ -322,7 +322,10 @@ class Elections:
         )
         result = box.result if box else None
         seed = box.writer.durable_head if box and box.result is not None else None
-        return seats_info(path.read_bytes(), election, result, seed)
+        turnout = None
+        if box and box.tally:
+            turnout = (box.tally.total_weight, sum(box.ctx.credentials.values()))
+        return seats_info(path.read_bytes(), election, result, seed, turnout)
 
     def _credential_count(self, row: Any) -> int:
         if not row.credentials:
