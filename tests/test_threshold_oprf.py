@@ -122,3 +122,42 @@ def test_malformed_answers_count_as_wrong() -> None:
     answers[2] = ([], answers[2][1])  # no element
     with pytest.raises(t.ThresholdError, match=r"\[1, 2\]"):
         t.combine(1, [blinded], answers, dealing.commitments)
+
+
+def test_joint_key_generation_without_a_dealer() -> None:
+    k, n = 2, 3
+    dealings = {d: t.deal(k, n) for d in range(1, n + 1)}
+    joint = {
+        i: t.joint_share(
+            i, k, {d: (dl.shares[i - 1], dl.commitments) for d, dl in dealings.items()}
+        )
+        for i in range(1, n + 1)
+    }
+    commitments = joint[1].commitments
+    assert all(j.commitments == commitments for j in joint.values())
+    shares = [j.shares[0] for j in joint.values()]
+    assert all(t.verify_share(s, commitments) for s in shares)
+    key = _secret(t.Dealing(k, shares, commitments))
+    assert oprf.public_key(key) == commitments[0]
+    summed = bytes(32)
+    for dl in dealings.values():
+        summed = oprf.scalar_add(summed, _secret(dl))
+    assert key == summed
+    blind, blinded = VOPRF.blind(b"doc")
+    answers = {
+        s.index: t.evaluate_share(s, t.share_public_key(s.index, commitments), [blinded])
+        for s in shares[1:]
+    }
+    combined = t.combine(k, [blinded], answers, commitments)
+    assert oprf.finalize(b"doc", blind, combined.evaluated[0]) == VOPRF.evaluate(key, b"doc")
+
+
+def test_joint_key_generation_names_a_cheating_dealer() -> None:
+    dealings = {d: t.deal(2, 3) for d in (1, 2, 3)}
+    received = {d: (dl.shares[0], dl.commitments) for d, dl in dealings.items()}
+    received[3] = (t.KeyShare(1, oprf.random_scalar()), dealings[3].commitments)
+    with pytest.raises(t.ThresholdError, match=r"dealers \[3\]"):
+        t.joint_share(1, 2, received)
+    received[3] = (dealings[3].shares[1], dealings[3].commitments)  # someone else's share
+    with pytest.raises(t.ThresholdError, match=r"dealers \[3\]"):
+        t.joint_share(1, 2, received)

@@ -139,3 +139,38 @@ def combine(
             acc = oprf.add(acc, oprf.mul(lambdas[i], good[i][position]))
         out.append(acc)
     return Combined(out, bad)
+
+
+def joint_share(
+    index: int, threshold: int, dealings: Mapping[int, tuple[KeyShare, Sequence[bytes]]]
+) -> Dealing:
+    """Joint-Feldman key generation without a dealer: every custodian deals a random polynomial,
+    custodian `index` sums the shares it received (each checked against its dealer's
+    commitments) and everyone sums the commitments. The key is the sum of the dealers' secrets:
+    no one ever holds it. Returns this custodian's share and the joint commitments."""
+    bad = [
+        dealer
+        for dealer, (share, commitments) in sorted(dealings.items())
+        if share.index != index
+        or len(commitments) != threshold
+        or not all(_is_element(c) for c in commitments)
+        or not verify_share(share, commitments)
+    ]
+    if bad:
+        raise ThresholdError(f"shares from dealers {bad} do not match their commitments")
+    secret = bytes(oprf.SCALAR_BYTES)
+    joint = [oprf.IDENTITY] * threshold
+    for share, commitments in dealings.values():
+        secret = oprf.scalar_add(secret, share.secret)
+        joint = [oprf.add(a, b) for a, b in zip(joint, commitments, strict=True)]
+    if joint[0] == oprf.IDENTITY:
+        raise ThresholdError("the joint key is the identity: the dealers cancelled each other")
+    return Dealing(threshold, [KeyShare(index, secret)], joint)
+
+
+def _is_element(c: bytes) -> bool:
+    try:
+        oprf.deserialize_element(c)
+    except OprfError:
+        return False
+    return True
