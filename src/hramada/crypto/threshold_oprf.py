@@ -153,6 +153,7 @@ def joint_share(
         for dealer, (share, commitments) in sorted(dealings.items())
         if share.index != index
         or len(commitments) != threshold
+        or not _is_scalar(share.secret)
         or not all(_is_element(c) for c in commitments)
         or not verify_share(share, commitments)
     ]
@@ -171,6 +172,14 @@ def joint_share(
 def _is_element(c: bytes) -> bool:
     try:
         oprf.deserialize_element(c)
+    except OprfError:
+        return False
+    return True
+
+
+def _is_scalar(s: bytes) -> bool:
+    try:
+        oprf.deserialize_scalar(s)
     except OprfError:
         return False
     return True
