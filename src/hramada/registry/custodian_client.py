@@ -42,6 +42,12 @@ class Custodians:
     endpoints: Sequence[Endpoint]
     commitments: Sequence[bytes]
     timeout: float = 10.0
+    _http: httpx.Client | None = field(default=None, init=False, repr=False)
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     @property
     def threshold(self) -> int:
@@ -81,19 +87,20 @@ class Custodians:
             blinded.append(b)
         answers: dict[int, tuple[list[bytes], bytes]] = {}
         result = Tags([])
-        with httpx.Client(timeout=self.timeout) as client:
-            for e in self.endpoints:
-                if len(answers) == self.threshold:
-                    break
-                try:
-                    evaluated, proof = self._ask(client, e, blinded)
-                except (httpx.HTTPError, ValueError, KeyError, TypeError):
-                    result.unreachable.append(e.index)
-                    continue
-                if self._valid(e.index, blinded, evaluated, proof):
-                    answers[e.index] = (evaluated, proof)
-                else:
-                    result.misbehaving.append(e.index)
+        if self._http is None:  # kept open between calls: one connection per custodian
+            self._http = httpx.Client(timeout=self.timeout)
+        for e in self.endpoints:
+            if len(answers) == self.threshold:
+                break
+            try:
+                evaluated, proof = self._ask(self._http, e, blinded)
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                result.unreachable.append(e.index)
+                continue
+            if self._valid(e.index, blinded, evaluated, proof):
+                answers[e.index] = (evaluated, proof)
+            else:
+                result.misbehaving.append(e.index)
         try:
             combined = combine(self.threshold, blinded, answers, self.commitments)
         except ThresholdError as err:

@@ -1,5 +1,5 @@
-"""A custodian's storage: its public parameters, its clients' token hashes and one counter in
-its database (SQLite by default), its key share in an owner-only file. Nothing about requests."""
+"""A custodian's storage: its public parameters and its clients' token hashes in its database
+(SQLite by default), its key share in an owner-only file. Nothing about any request."""
 
 from __future__ import annotations
 
@@ -35,14 +35,6 @@ clients = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("label", String(200), nullable=False),
 )
-# Totals only (evaluations answered): no time, address or element of any single request.
-counters = Table(
-    "counters",
-    metadata,
-    Column("name", String(40), primary_key=True),
-    Column("value", Integer, nullable=False),
-)
-
 SHARE_FILE = "share.key"
 SQLITE_FILE = "custodian.sqlite"
 
@@ -156,18 +148,3 @@ def known_client(hashes: dict[str, str], token: str) -> str | None:
         if hmac.compare_digest(h, digest):
             found = h
     return found
-
-
-def add_to_counter(engine: Engine, name: str, amount: int) -> None:
-    with engine.begin() as db:
-        updated = db.execute(
-            counters.update().where(counters.c.name == name).values(value=counters.c.value + amount)
-        ).rowcount
-        if not updated:
-            db.execute(counters.insert().values(name=name, value=amount))
-
-
-def counter(engine: Engine, name: str) -> int:
-    with engine.connect() as db:
-        value = db.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
-    return int(value or 0)
