@@ -296,3 +296,35 @@ def test_ceremony_refusals(tmp_path: Path) -> None:
         str(tmp_path / "y"),
     )
     assert done.returncode == 1 and "k <= n" in done.stderr
+
+
+def test_a_custodian_on_postgresql(postgres: str, tmp_path: Path) -> None:
+    """The same service with its database on PostgreSQL (by URL) beside one on SQLite."""
+    from hramada.registry.custodian_store import (
+        Custodian,
+        add_client,
+        open_database,
+        save_custodian,
+    )
+
+    dealings = {d: t.deal(2, 2) for d in (1, 2)}
+    servers = []
+    try:
+        for i, url in ((1, postgres), (2, None)):
+            share = {d: (dl.shares[i - 1], dl.commitments) for d, dl in dealings.items()}
+            joint = t.joint_share(i, 2, share)
+            data = tmp_path / f"c{i}"
+            engine = open_database(data, url)
+            save_custodian(engine, data, Custodian(joint.shares[0], 2, 2, joint.commitments))
+            token = add_client(engine, "registry")
+            engine.dispose()
+            extra = ("--database", url) if url else ()
+            servers.append(start(i, data, token, tmp_path / f"c{i}.log", *extra))
+        assert not (tmp_path / "c1" / "custodian.sqlite").exists()
+        result = Custodians(_endpoints(servers), joint.commitments).tags(DOCUMENTS[:1])
+        key = _key(servers)
+        assert result.tags == [VOPRF.evaluate(key, DOCUMENTS[0])]
+    finally:
+        for s in servers:
+            s.process.terminate()
+            s.process.wait(10)
