@@ -23,7 +23,12 @@ from server_harness import HRAMADA, free_port
 from hramada.crypto import oprf
 from hramada.crypto import threshold_oprf as t
 from hramada.crypto.oprf import VOPRF
-from hramada.registry.custodian_client import Custodians, CustodiansFailed, Endpoint
+from hramada.registry.custodian_client import (
+    Custodians,
+    CustodiansFailed,
+    Endpoint,
+    load_custodians,
+)
 
 DOCUMENTS = [b"MP1234567", b"AB0000001", b"BY-EXILE-0042"]
 
@@ -116,6 +121,29 @@ def test_tags_from_any_two_custodians_equal_the_joint_key_value(custodians: list
         result = Custodians([_endpoints(custodians)[i] for i in pair], commitments).tags(DOCUMENTS)
         assert result.tags == want and result.misbehaving == result.unreachable == []
     assert len(set(want)) == len(DOCUMENTS)
+
+
+def test_the_registrys_custodians_file_and_pinned_parameters(
+    custodians: list[Running], tmp_path: Path
+) -> None:
+    commitments = _commitments(custodians[0])
+    doc = {
+        "commitments": [c.hex() for c in commitments],
+        "custodians": [{"index": s.index, "url": s.url, "token": s.token} for s in custodians],
+    }
+    (tmp_path / "custodians.json").write_text(json.dumps(doc))
+    pinned = load_custodians(tmp_path / "custodians.json")
+    assert pinned.check() == []
+    assert pinned.tags(DOCUMENTS[:1]).tags == [VOPRF.evaluate(_key(custodians), DOCUMENTS[0])]
+    pinned.close()
+    swapped = [Endpoint(2, custodians[0].url, ""), Endpoint(1, custodians[1].url, "")]
+    assert Custodians(swapped, commitments).check() == [2, 1]
+    other = t.deal(2, 3).commitments
+    assert Custodians(_endpoints(custodians), other).check() == [1, 2, 3]
+    doc["custodians"] = doc["custodians"][:1]
+    (tmp_path / "custodians.json").write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="at least the threshold"):
+        load_custodians(tmp_path / "custodians.json")
 
 
 def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list[Running]) -> None:

@@ -3,8 +3,11 @@ with valid proofs, combine in the exponent, finalize into de-duplication tags.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,6 +55,23 @@ class Custodians:
     @property
     def threshold(self) -> int:
         return len(self.commitments)
+
+    def check(self) -> list[int]:
+        """The custodians whose published parameters differ from the pinned ones (or that do not
+        answer): their position, their commitments or their threshold."""
+        wrong = []
+        pinned = [c.hex() for c in self.commitments]
+        for e in self.endpoints:
+            try:
+                r = httpx.get(f"{e.url.rstrip('/')}/api/custodian", timeout=self.timeout)
+                info = r.json()
+                ok = r.status_code == 200 and info["index"] == e.index
+                ok = ok and info["commitments"] == pinned and info["threshold"] == self.threshold
+            except (httpx.HTTPError, ValueError, KeyError, TypeError):
+                ok = False
+            if not ok:
+                wrong.append(e.index)
+        return wrong
 
     def _ask(
         self, client: httpx.Client, e: Endpoint, blinded: list[bytes]
@@ -113,3 +133,16 @@ class Custodians:
             for x, r, z in zip(inputs, blinds, combined.evaluated, strict=True)
         ]
         return result
+
+
+def load_custodians(path: Path) -> Custodians:
+    """The registry's custodians file, written once the ceremony is done: {"commitments": [hex],
+    "custodians": [{"index": I, "url": U, "token": T}, ...]} (the threshold is len(commitments))."""
+    doc: dict[str, Any] = json.loads(path.read_text())
+    commitments = [oprf.deserialize_element(bytes.fromhex(c)) for c in doc["commitments"]]
+    endpoints = [
+        Endpoint(int(c["index"]), str(c["url"]), str(c["token"])) for c in doc["custodians"]
+    ]
+    if len({e.index for e in endpoints}) != len(endpoints) or len(endpoints) < len(commitments):
+        raise ValueError(f"{path}: custodians must be distinct and at least the threshold")
+    return Custodians(endpoints, commitments)
