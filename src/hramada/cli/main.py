@@ -10,8 +10,8 @@ import typer
 from rich.text import Text
 
 from hramada.cli.ceremony import threshold as trustee_threshold
-from hramada.cli.forensics import forensics_app
 from hramada.cli.custodian import custodian_app
+from hramada.cli.forensics import forensics_app
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.seats import seats
