@@ -123,6 +123,7 @@ class _Verifier:
             self.report.problems.append(Problem(event.height, "Setup", e.check, e.detail))
             raise StopVerification from None
         self.report.election = self.ctx.election
+        self.report.registered = sum(self.ctx.credentials.values())
 
     def check_ballots(self, events: list[Event], ballots: list[tuple[int, bytes]]) -> None:
         assert self.ctx is not None
@@ -161,6 +162,7 @@ class _Verifier:
             self.fail(event, e.check, e.detail)
             return
         self.report.tallied = expected.num_tallied
+        self.report.total_weight = expected.total_weight
         if tally.num_tallied != expected.num_tallied:
             self.fail(
                 event,

@@ -177,6 +177,8 @@ async function onCreate(event) {
       opens_at: opens,
       closes_at: closes,
     };
+    const rules = $('new-seat-rules').files[0];
+    if (rules) body.seat_rules = await rules.text();
   } catch (error) {
     say($('new-error'), error.message);
     return;
