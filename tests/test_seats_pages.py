@@ -114,3 +114,12 @@ def test_a_rules_file_changed_on_disk_is_reported_on_the_result_page() -> None:
     html = render("result.html", "uk", election=info)
     assert 'id="seats-problem"' in html and 'id="seat-steps"' not in html
     assert "q0-a0-candidates" in render("vote.html", "uk", election=info | {"voting": True})
+
+
+def test_the_election_page_shows_the_bound_rules_and_the_candidates_before_the_vote() -> None:
+    info = council(result=None, state="open")
+    html = render("election.html", "lt", election=info)
+    rules = html[html.index('id="seat-rules"') :]
+    assert f'href="/elections/{info["uuid"]}/rules.json"' in rules
+    assert f"sha256:{info['seats']['hash']}" in rules and "Hondto" in rules
+    assert 'Alpha: <span class="candidates">Ala, Boris, Cara, Dzianis</span>' in html
