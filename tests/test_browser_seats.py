@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import hramada
 from playwright.sync_api import Browser, expect
 from server_harness import add_admin, decrypt_and_publish, login, prepare, running
-from test_browser import browser, log_in, new_page, pytestmark, vote
+from test_browser import SHOTS, browser, log_in, new_page, pytestmark, vote
 from test_seats_archive import LISTS, RULES
 
 __all__ = ["browser", "pytestmark"]  # the Chromium fixture and its skip rule, shared
@@ -54,6 +54,10 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
         expect(first).to_have_text(["Ala (kobieta)", "Boris (mężczyzna)", "Cara (kobieta)",
                                     "Dzianis (mężczyzna)"])  # fmt: skip
         expect(voter.locator(".list-validity").first).to_contain_text("lista spełnia zasady")
+        voter.fill("#credential", election.credentials[0])
+        voter.press("#credential", "Enter")
+        expect(voter.locator("#step-choices")).to_be_visible()
+        voter.screenshot(path=str(SHOTS / "booth-council-pl.png"), full_page=True)
         for credential, tick in zip(election.credentials, ["q0-a0", "q0-a0", "q0-a1"], strict=True):
             vote(voter, base, uuid, credential, [tick])
         decrypt_and_publish(client, election, tmp_path)
@@ -72,6 +76,7 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
         )
         expect(page.locator('#elected [data-list="Beta"] li')).to_have_text(["Eva"])
         expect(page.locator("#seat-steps li").nth(4)).to_contain_text("tie broken by most votes")
+        page.locator("#seats").screenshot(path=str(SHOTS / "result-seats-en.png"))
         command = page.inner_text("#cmd-seats").strip()
         observer = tmp_path / "observer"
         observer.mkdir()

@@ -129,7 +129,7 @@ def hemicycle(seats: Sequence[int]) -> list[tuple[float, float, float, int]]:
     total = sum(seats)
     if total <= 0:
         return []
-    rows = max(1, math.ceil(math.sqrt(total / 4)))
+    rows = 1 if total <= 8 else math.ceil(math.sqrt(total / 4))
     radii = [0.4 + 0.6 * r / (rows - 1) if rows > 1 else 1.0 for r in range(rows)]
     counts = [max(1, round(total * r / sum(radii))) for r in radii]
     counts[-1] += total - sum(counts)
