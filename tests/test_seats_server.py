@@ -76,6 +76,14 @@ def test_a_description_binding_rules_it_was_not_given_is_refused(server: object)
         assert r.status_code == 400 and "seat rules" in r.json()["error"]["message"], r.text
 
 
+def test_a_drafts_rules_are_not_served_like_the_draft_itself(server: object) -> None:
+    with server.client() as client:  # type: ignore[attr-defined]
+        login(client)
+        draft = create(client, RULES).json()["uuid"]
+        assert client.get(f"/elections/{draft}/rules.json").status_code == 404
+        assert client.get(f"/api/elections/{draft}").status_code == 404
+
+
 def test_seats_on_the_result_page_agree_with_the_command_line(
     server: object, tmp_path: Path
 ) -> None:
