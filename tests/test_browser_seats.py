@@ -54,6 +54,17 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
         expect(first).to_have_text(["Ala (kobieta)", "Boris (mężczyzna)", "Cara (kobieta)",
                                     "Dzianis (mężczyzna)"])  # fmt: skip
         expect(voter.locator(".list-validity").first).to_contain_text("lista spełnia zasady")
+        # A page that shows other candidates than the fingerprinted election is refused.
+        forged = new_page(browser, "en")
+        forged.route(
+            f"{base}/elections/{uuid}/vote",
+            lambda route: route.fulfill(
+                response=(r := route.fetch()), body=r.text().replace(">Boris<", ">Borys<")
+            ),
+        )
+        forged.goto(f"{base}/elections/{uuid}/vote")
+        expect(forged.locator("#booth-status")).to_contain_text("differ from those on this page")
+        expect(forged.locator("#step-credential")).to_be_hidden()
         voter.fill("#credential", election.credentials[0])
         voter.press("#credential", "Enter")
         expect(voter.locator("#step-choices")).to_be_visible()
