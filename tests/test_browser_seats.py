@@ -4,6 +4,7 @@ elected candidates agree with `hramada seats --rules` on the archive and rules i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -45,6 +46,9 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
         admin.click("#new-form button[type=submit]")
         expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
         uuid = admin.inner_text("#election-uuid").strip()
+        expect(admin.locator("#election-seat-rules")).to_have_text(
+            f"sha256:{hashlib.sha256(rules.read_bytes()).hexdigest()}"
+        )
 
         login(client)
         election = prepare(client, uuid, tmp_path, 3, trustees=1)
