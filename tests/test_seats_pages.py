@@ -58,6 +58,9 @@ def test_the_result_page_shows_seats_elected_and_every_step_in_the_language(lang
     listed = section[section.index('id="seat-steps"') :]
     steps = re.findall(r"<li>(.*?)</li>", listed[: listed.index("</ol>")])
     assert len(steps) == len(info["seats"]["result"]["steps"])
+    # The threshold bar (15 % of 8 votes) and the shares, with the language's decimal separator.
+    assert ("1.20" if lang == "en" else "1,20") in steps[1]
+    assert (">50.00<" if lang == "en" else ">50,00<") in section
     if lang != "en":
         fragments = [max(re.split(r"\{\w+\}", english), key=len) for english in ENGLISH.values()]
         assert not [f for f in fragments if f in section]
