@@ -10,6 +10,8 @@ import typer
 from rich.text import Text
 
 from hramada.cli.ceremony import threshold as trustee_threshold
+from hramada.cli.custodian import custodian_app
+from hramada.cli.forensics import forensics_app
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.seats import seats
@@ -27,6 +29,8 @@ app.add_typer(trustee_app, name="trustee")
 app.add_typer(voter_app, name="voter")
 app.add_typer(admin_app, name="election")
 app.add_typer(accounts_app, name="admin")
+app.add_typer(forensics_app, name="forensics")
+app.add_typer(custodian_app, name="custodian")
 app.command()(serve)
 app.command()(seats)
 trustee_app.command("submit")(submit)
