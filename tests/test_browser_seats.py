@@ -43,6 +43,15 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
                 "".join(f"{n}; {g}\n" for n, g in people)
             )
         assert editor.locator('[data-field="max"]').input_value() == "1"
+        # Rules asking for more seats than the 10 candidates are refused, the rule named.
+        too_many = tmp_path / "too-many.json"
+        too_many.write_text(json.dumps(RULES | {"seats": 11}))
+        admin.set_input_files("#new-seat-rules", str(too_many))
+        admin.click("#new-form button[type=submit]")
+        expect(admin.locator("#new-error")).to_contain_text("The seat rules were refused")
+        expect(admin.locator("#new-error")).to_contain_text("seats: 11 seats but only 10")
+        admin.problems.clear()  # type: ignore[attr-defined]  # the browser logs the refused 400
+        admin.set_input_files("#new-seat-rules", str(rules))
         admin.click("#new-form button[type=submit]")
         expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
         uuid = admin.inner_text("#election-uuid").strip()
