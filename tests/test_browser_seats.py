@@ -4,6 +4,7 @@ elected candidates agree with `hramada seats --rules` on the archive and rules i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from conftest import hramada
 from playwright.sync_api import Browser, expect
 from server_harness import add_admin, decrypt_and_publish, login, prepare, running
-from test_browser import browser, log_in, new_page, pytestmark, vote
+from test_browser import SHOTS, browser, log_in, new_page, pytestmark, vote
 from test_seats_archive import LISTS, RULES
 
 __all__ = ["browser", "pytestmark"]  # the Chromium fixture and its skip rule, shared
@@ -42,9 +43,21 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
                 "".join(f"{n}; {g}\n" for n, g in people)
             )
         assert editor.locator('[data-field="max"]').input_value() == "1"
+        # Rules asking for more seats than the 10 candidates are refused, the rule named.
+        too_many = tmp_path / "too-many.json"
+        too_many.write_text(json.dumps(RULES | {"seats": 11}))
+        admin.set_input_files("#new-seat-rules", str(too_many))
+        admin.click("#new-form button[type=submit]")
+        expect(admin.locator("#new-error")).to_contain_text("The seat rules were refused")
+        expect(admin.locator("#new-error")).to_contain_text("seats: 11 seats but only 10")
+        admin.problems.clear()  # type: ignore[attr-defined]  # the browser logs the refused 400
+        admin.set_input_files("#new-seat-rules", str(rules))
         admin.click("#new-form button[type=submit]")
         expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
         uuid = admin.inner_text("#election-uuid").strip()
+        expect(admin.locator("#election-seat-rules")).to_have_text(
+            f"sha256:{hashlib.sha256(rules.read_bytes()).hexdigest()}"
+        )
 
         login(client)
         election = prepare(client, uuid, tmp_path, 3, trustees=1)
@@ -54,6 +67,21 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
         expect(first).to_have_text(["Ala (kobieta)", "Boris (mężczyzna)", "Cara (kobieta)",
                                     "Dzianis (mężczyzna)"])  # fmt: skip
         expect(voter.locator(".list-validity").first).to_contain_text("lista spełnia zasady")
+        # A page that shows other candidates than the fingerprinted election is refused.
+        forged = new_page(browser, "en")
+        forged.route(
+            f"{base}/elections/{uuid}/vote",
+            lambda route: route.fulfill(
+                response=(r := route.fetch()), body=r.text().replace(">Boris<", ">Borys<")
+            ),
+        )
+        forged.goto(f"{base}/elections/{uuid}/vote")
+        expect(forged.locator("#booth-status")).to_contain_text("differ from those on this page")
+        expect(forged.locator("#step-credential")).to_be_hidden()
+        voter.fill("#credential", election.credentials[0])
+        voter.press("#credential", "Enter")
+        expect(voter.locator("#step-choices")).to_be_visible()
+        voter.screenshot(path=str(SHOTS / "booth-council-pl.png"), full_page=True)
         for credential, tick in zip(election.credentials, ["q0-a0", "q0-a0", "q0-a1"], strict=True):
             vote(voter, base, uuid, credential, [tick])
         decrypt_and_publish(client, election, tmp_path)
@@ -72,6 +100,7 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
         )
         expect(page.locator('#elected [data-list="Beta"] li')).to_have_text(["Eva"])
         expect(page.locator("#seat-steps li").nth(4)).to_contain_text("tie broken by most votes")
+        page.locator("#seats").screenshot(path=str(SHOTS / "result-seats-en.png"))
         command = page.inner_text("#cmd-seats").strip()
         observer = tmp_path / "observer"
         observer.mkdir()

@@ -137,6 +137,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("result.html", {"election": election(result=None)}),
     ("result.html", {"election": election(), "base_url": "http://127.0.0.1:8000"}),
     ("vote.html", {"election": council()}),
+    ("election.html", {"election": council(), "base_url": "https://vote.example"}),
     ("result.html", {"election": council(state="published", voting=False)}),
     ("result.html", {"election": council(result=[[0, 0, 0, 0], [0, 0]], voters=0)}),
     ("admin.html", {}),

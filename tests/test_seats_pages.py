@@ -58,6 +58,9 @@ def test_the_result_page_shows_seats_elected_and_every_step_in_the_language(lang
     listed = section[section.index('id="seat-steps"') :]
     steps = re.findall(r"<li>(.*?)</li>", listed[: listed.index("</ol>")])
     assert len(steps) == len(info["seats"]["result"]["steps"])
+    # The threshold bar (15 % of 8 votes) and the shares, with the language's decimal separator.
+    assert ("1.20" if lang == "en" else "1,20") in steps[1]
+    assert (">50.00<" if lang == "en" else ">50,00<") in section
     if lang != "en":
         fragments = [max(re.split(r"\{\w+\}", english), key=len) for english in ENGLISH.values()]
         assert not [f for f in fragments if f in section]
@@ -114,3 +117,12 @@ def test_a_rules_file_changed_on_disk_is_reported_on_the_result_page() -> None:
     html = render("result.html", "uk", election=info)
     assert 'id="seats-problem"' in html and 'id="seat-steps"' not in html
     assert "q0-a0-candidates" in render("vote.html", "uk", election=info | {"voting": True})
+
+
+def test_the_election_page_shows_the_bound_rules_and_the_candidates_before_the_vote() -> None:
+    info = council(result=None, state="open")
+    html = render("election.html", "lt", election=info)
+    rules = html[html.index('id="seat-rules"') :]
+    assert f'href="/elections/{info["uuid"]}/rules.json"' in rules
+    assert f"sha256:{info['seats']['hash']}" in rules and "Hondto" in rules
+    assert 'Alpha: <span class="candidates">Ala, Boris, Cara, Dzianis</span>' in html

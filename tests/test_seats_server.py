@@ -76,6 +76,30 @@ def test_a_description_binding_rules_it_was_not_given_is_refused(server: object)
         assert r.status_code == 400 and "seat rules" in r.json()["error"]["message"], r.text
 
 
+def test_a_description_binding_other_rules_than_those_given_is_refused(server: object) -> None:
+    rules = json.dumps(RULES)
+    with server.client() as client:  # type: ignore[attr-defined]
+        login(client)
+        other = binding_line(json.dumps(RULES | {"seats": 4}).encode())
+        body = {"name": "x", "description": other, "questions": [LIST_QUESTION]}
+        r = client.post("/api/admin/elections", json=body | {"seat_rules": rules})
+        assert r.status_code == 400, r.text
+        assert r.json()["error"]["message"].startswith("rules binding: the description binds")
+        same = body | {"description": f"Rules:\n{binding_line(rules.encode())}"}
+        r = client.post("/api/admin/elections", json=same | {"seat_rules": rules})
+        assert r.status_code == 201, r.text
+        info = client.get(f"/api/admin/elections/{r.json()['uuid']}").json()
+        assert info["description"].count("Seat rules: sha256:") == 1
+
+
+def test_a_drafts_rules_are_not_served_like_the_draft_itself(server: object) -> None:
+    with server.client() as client:  # type: ignore[attr-defined]
+        login(client)
+        draft = create(client, RULES).json()["uuid"]
+        assert client.get(f"/elections/{draft}/rules.json").status_code == 404
+        assert client.get(f"/api/elections/{draft}").status_code == 404
+
+
 def test_seats_on_the_result_page_agree_with_the_command_line(
     server: object, tmp_path: Path
 ) -> None:

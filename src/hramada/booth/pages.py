@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from hramada.booth.i18n import DEFAULT, LANGUAGES, NATIVE_NAMES, messages, translate
 
+DECIMAL = re.compile(r"-?\d+\.\d+")
 BOOTH_DIR = Path(__file__).parent
 STATIC_DIR = BOOTH_DIR / "static"
 TEMPLATES_DIR = BOOTH_DIR / "templates"
@@ -129,7 +131,7 @@ def hemicycle(seats: Sequence[int]) -> list[tuple[float, float, float, int]]:
     total = sum(seats)
     if total <= 0:
         return []
-    rows = max(1, math.ceil(math.sqrt(total / 4)))
+    rows = 1 if total <= 8 else math.ceil(math.sqrt(total / 4))
     radii = [0.4 + 0.6 * r / (rows - 1) if rows > 1 else 1.0 for r in range(rows)]
     counts = [max(1, round(total * r / sum(radii))) for r in radii]
     counts[-1] += total - sum(counts)
@@ -155,11 +157,20 @@ def hemicycle(seats: Sequence[int]) -> list[tuple[float, float, float, int]]:
     ]
 
 
+def _decimal(lang: str, text: str | None) -> str | None:
+    """A decimal number such as `84.0375` with the language's decimal separator."""
+    if lang == "en" or text is None or not DECIMAL.fullmatch(text):
+        return text
+    return text.replace(".", ",")
+
+
 def explain(lang: str, step: Mapping[str, Any]) -> Markup:
     """One step of a seat allocation in `lang`; values that name something (a method, a
     tie-break rule, an outcome...) are translated by their `seats.<name>.<value>` keys."""
     values = {
-        name: translate(lang, f"seats.{name}.{value}") if _known(f"seats.{name}.{value}") else value
+        name: translate(lang, f"seats.{name}.{value}")
+        if _known(f"seats.{name}.{value}")
+        else _decimal(lang, value)
         for name, value in step["values"].items()
     }
     return translate(lang, "seats.step." + step["key"], **values)
@@ -214,5 +225,6 @@ def render(page: str, lang: str, **context: object) -> str:
         pick=partial(_pick, lang),
         percent=partial(_percent, lang),
         explain=partial(explain, lang),
+        decimal=partial(_decimal, lang),
         detail=partial(detail_text, lang),
     )

@@ -10,7 +10,7 @@ import msgspec
 from hramada.booth.i18n import LANGUAGES
 from hramada.counting.apportion import RulesError
 from hramada.counting.council import check_election
-from hramada.counting.rules import BINDING, binding_line, load_rules
+from hramada.counting.rules import BINDING, binding_line, load_rules, rules_hash
 from hramada.crypto.groups import GROUP_NAMES
 from hramada.election.context import check_questions, check_translations
 from hramada.election.errors import Rejected
@@ -185,10 +185,18 @@ def bind_rules(
     if not isinstance(raw, str):
         raise Problem(400, "seat rules", "seat_rules: the text of the rules file")
     data = raw.encode()
-    description = BINDING.sub("", template.description).rstrip()
-    bound = msgspec.structs.replace(
-        template, description=f"{description}\n{binding_line(data)}".lstrip()
-    )
+    written = {found.group(1) for found in BINDING.finditer(template.description)}
+    if written - {rules_hash(data)}:
+        raise Problem(
+            400,
+            "seat rules",
+            f"rules binding: the description binds sha256:{min(written - {rules_hash(data)})}, "
+            f"but the rules file given is sha256:{rules_hash(data)}",
+        )
+    description = template.description
+    if not written:
+        description = f"{description.rstrip()}\n{binding_line(data)}".lstrip()
+    bound = msgspec.structs.replace(template, description=description)
     probe = Election(
         version=1,
         description=bound.description,

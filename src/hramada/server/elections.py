@@ -101,7 +101,8 @@ class Elections:
         return self.settings.archives / f"{uuid}.rules.json"
 
     def rules_text(self, uuid: str) -> bytes:
-        self._row(uuid)  # 404 for an unknown election
+        if uuid not in self.live and uuid not in self.broken:
+            raise Problem(404, "election", "there is no such election")  # nor a public draft
         try:
             return self.rules_path(uuid).read_bytes()
         except FileNotFoundError:
