@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -29,19 +29,15 @@ class Refused(Exception):
         self.status, self.check, self.message = status, check, message
 
 
-@dataclass
 class Bucket:
     """A token bucket: `rate` per minute, up to `burst` at once."""
 
-    rate: float
-    burst: float
-    tokens: float = -1.0
-    at: float = field(default_factory=time.monotonic)
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
 
     def take(self, amount: float) -> bool:
         now = time.monotonic()
-        if self.tokens < 0:
-            self.tokens = self.burst
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate / 60.0)
         self.at = now
         if self.tokens < amount:
