@@ -5,6 +5,7 @@ clear 4xx, and nothing about requests left in any database or log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
@@ -135,7 +136,6 @@ def test_the_registrys_custodians_file_and_pinned_parameters(
     pinned = load_custodians(tmp_path / "custodians.json")
     assert pinned.check() == []
     assert pinned.tags(DOCUMENTS[:1]).tags == [VOPRF.evaluate(_key(custodians), DOCUMENTS[0])]
-    pinned.close()
     swapped = [Endpoint(2, custodians[0].url, ""), Endpoint(1, custodians[1].url, "")]
     assert Custodians(swapped, commitments).check() == [2, 1]
     other = t.deal(2, 3).commitments
@@ -144,6 +144,20 @@ def test_the_registrys_custodians_file_and_pinned_parameters(
     (tmp_path / "custodians.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="at least the threshold"):
         load_custodians(tmp_path / "custodians.json")
+
+
+def test_async_calls_share_connections_and_agree(custodians: list[Running]) -> None:
+    """As the registry calls it: several enrolments at once in one event loop."""
+    pinned = Custodians(_endpoints(custodians), _commitments(custodians[0]))
+
+    async def many() -> list[list[bytes]]:
+        async with httpx.AsyncClient() as http:
+            done = await asyncio.gather(*(pinned.tags_async([d], http) for d in DOCUMENTS))
+        return [r.tags for r in done]
+
+    key = _key(custodians)
+    assert asyncio.run(many()) == [[VOPRF.evaluate(key, d)] for d in DOCUMENTS]
+    assert pinned.tags([]).tags == []
 
 
 def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list[Running]) -> None:
