@@ -268,6 +268,29 @@ def test_rate_limit(custodians: list[Running], tmp_path: Path) -> None:
         limited.process.wait(10)
 
 
+def test_new_clients_are_accepted_and_guessing_tokens_is_limited(
+    custodians: list[Running], tmp_path: Path
+) -> None:
+    c = custodians[1]
+    server = start(2, c.data, c.token, tmp_path / "own.log")
+    try:
+        url = f"{server.url}/api/custodian/evaluate"
+        body = {"blinded": [VOPRF.blind(b"x")[1].hex()]}
+        token = run("client", "registrar page", "--data", c.data).strip()
+        r = httpx.post(url, json=body, headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 200  # a client added while the custodian runs
+        statuses = [
+            httpx.post(url, json=body, headers={"authorization": f"Bearer guess{n}"}).status_code
+            for n in range(70)
+        ]
+        assert statuses[:59] == [401] * 59 and 429 in statuses[59:]
+        r = httpx.post(url, json=body, headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 200  # known clients are not locked out by the guessing
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+
+
 def test_nothing_about_requests_is_kept(custodians: list[Running]) -> None:
     commitments = _commitments(custodians[0])
     blinded = [VOPRF.blind(d)[1] for d in DOCUMENTS]

@@ -75,15 +75,15 @@ def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = Non
         token = authorization.removeprefix("Bearer ").strip()
         bearer = authorization.startswith("Bearer ")
         client = known_client(hashes, token) if bearer else None
-        if client is None and bearer and failures.take(1):  # a client added since the start?
-            hashes.update(client_hashes(engine))
-            client = known_client(hashes, token)
-            if client is not None:
-                buckets[client] = Bucket(limits.per_client, limits.per_client_burst)
         if client is None:
             if not failures.take(1):
                 raise Refused(429, "rate", "too many failed authentications: wait a minute")
-            raise Refused(401, "authentication", "a known client's bearer token is required")
+            if bearer:  # perhaps a client added since the start
+                hashes.update(client_hashes(engine))
+                client = known_client(hashes, token)
+            if client is None:
+                raise Refused(401, "authentication", "a known client's bearer token is required")
+            buckets[client] = Bucket(limits.per_client, limits.per_client_burst)
         blinded = _blinded(await _body(request))
         if not buckets[client].take(len(blinded)) or not overall.take(len(blinded)):
             raise Refused(429, "rate", "too many evaluations: wait a minute")
