@@ -11,10 +11,11 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -172,10 +173,26 @@ def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list
         Custodians([dead, endpoints[1]], commitments).tags(DOCUMENTS[:1])
 
 
+Answer = dict[str, Any]
+LIES: dict[str, Callable[[Answer, list[str]], Answer | str]] = {
+    "another point": lambda doc, sent: {
+        **doc,
+        "evaluated": [VOPRF.hash_to_group(b"a lie").hex() for _ in doc["evaluated"]],
+    },
+    "the blinded point back": lambda doc, sent: {**doc, "evaluated": sent},
+    "no proof": lambda doc, sent: {k: v for k, v in doc.items() if k != "proof"},
+    "a proof out of range": lambda doc, sent: {**doc, "proof": "ff" * 64},
+    "the identity": lambda doc, sent: {**doc, "evaluated": ["00" * 32] * len(sent)},
+    "one element short": lambda doc, sent: {**doc, "evaluated": doc["evaluated"][1:]},
+    "not JSON": lambda doc, sent: "<html>",
+}
+
+
 class _Liar(BaseHTTPRequestHandler):
-    """Forwards to a real custodian and swaps its evaluated elements for another valid point."""
+    """Forwards to a real custodian and alters its answer as `lie` says."""
 
     target = ""
+    lie = "another point"
 
     def log_message(self, *args: object) -> None:
         pass
@@ -190,17 +207,17 @@ class _Liar(BaseHTTPRequestHandler):
                 "content-type": "application/json",
             },
         )
-        doc = r.json()
-        doc["evaluated"] = [VOPRF.hash_to_group(b"a lie").hex() for _ in doc["evaluated"]]
-        raw = json.dumps(doc).encode()
+        altered = LIES[self.lie](r.json(), json.loads(body)["blinded"])
+        raw = (altered if isinstance(altered, str) else json.dumps(altered)).encode()
         self.send_response(200)
         self.send_header("content-length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)
 
 
-def test_a_lying_custodian_is_detected_and_named(custodians: list[Running]) -> None:
-    _Liar.target = custodians[1].url
+@pytest.mark.parametrize("lie", LIES)
+def test_a_lying_custodian_is_detected_and_named(custodians: list[Running], lie: str) -> None:
+    _Liar.target, _Liar.lie = custodians[1].url, lie
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), _Liar)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
