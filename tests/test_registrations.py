@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -59,8 +60,12 @@ class Member:
 
 
 def _member(uuid: str, pk: br.PublicKey) -> Member:
+    return _member_in(uuid, GROUP, pk)
+
+
+def _member_in(uuid: str, group_name: str, pk: br.PublicKey) -> Member:
     """A member's device: its own credential, and the blinded request for the registry."""
-    group = get_group(GROUP)
+    group = get_group(group_name)
     credential = generate_credential()
     public = group.encode(group.g_pow(derive_secret(credential, uuid, group.q)))
     input_msg = br.prepare(reg.VARIANT, reg.registration_message(uuid, public))
@@ -136,6 +141,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         assert r.status_code == 200 and r.json() == {"binding": binding}, r.text
         info = client.get(f"/api/elections/{uuid}/registration").json()
         assert info["registration"] is None and info["binding"] == binding
+        assert info["name"] == "Members' vote" and info["registry"] == json.loads(
+            (keys / "registry_key.json").read_text()
+        )
         members = [_member(uuid, pk) for _ in range(MEMBERS + 1)]
         stranger = _member(other, pk)  # signed for another election
         sigs = _registry_signs(keys, [m.blinded.blinded_msg for m in [*members, stranger]])
@@ -382,4 +390,50 @@ def test_the_migration_matches_the_schema(database_url: str) -> None:
             sql = db.execute(text("SELECT sql FROM sqlite_master WHERE name='registrations'"))
             assert "WITHOUT ROWID" in sql.scalar_one()
     assert [d for d in diffs if "registr" in str(d)] == []
+    engine.dispose()
+
+
+def test_duplicates_are_refused_by_the_database(database_url: str) -> None:
+    """On either database, a second post of a credential, or a forged one, adds no row."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, insert, select
+
+    from hramada.server.database import connect
+    from hramada.server.problems import Problem
+    from hramada.server.registrations import Registrations
+    from hramada.server.tables import admins, elections, registrations
+
+    sk = br.generate_key(2048)
+    key = reg.RegistryKey(
+        variant=reg.VARIANT.name,
+        blind_key=_b64(sk.public.to_der()),
+        statement_key=SigningKey.generate().verify_key.encode().hex(),
+    )
+    engine = connect(database_url)
+    uuid = base64.b32encode(os.urandom(10)).decode()[:14]  # a fresh election in a shared cluster
+    with engine.begin() as db:
+        admin = db.execute(
+            insert(admins).values(username=uuid, password_hash="-", created_at=datetime.now(UTC))
+        ).inserted_primary_key[0]
+        db.execute(
+            insert(elections).values(
+                uuid=uuid, template="{}", group_name="Ed25519", state="draft", created_by=admin,
+                created_at=datetime.now(UTC), registry=encode(key), registration="open",
+            )
+        )  # fmt: skip
+    member = _member_in(uuid, "Ed25519", sk.public)
+    body = _post(member, sk.public, br.blind_sign(sk, member.blinded.blinded_msg))
+    desk = Registrations(engine)
+    desk.register(uuid, body)
+    with pytest.raises(Problem) as refused:
+        desk.register(uuid, body)
+    assert (refused.value.status, refused.value.check) == (409, "duplicate")
+    forged = _member_in(uuid, "Ed25519", sk.public)
+    with pytest.raises(Problem) as refused:
+        desk.register(uuid, body | {"credential": forged.public})
+    assert (refused.value.status, refused.value.check) == (400, "registration")
+    with engine.connect() as db:
+        count = select(func.count()).select_from(registrations)
+        assert db.execute(count.where(registrations.c.election == uuid)).scalar_one() == 1
     engine.dispose()

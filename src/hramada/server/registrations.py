@@ -110,6 +110,7 @@ class Registrations:
             raise Problem(404, "registry", "this election takes no anonymous registrations")
         return {
             "uuid": uuid,
+            "name": msgspec.json.decode(row.template).get("name"),
             "registration": row.registration,
             "registry": msgspec.to_builtins(key),
             "binding": reg.binding(key),
