@@ -30,6 +30,7 @@ from hramada.protocol.model import (
     weight_from_json,
 )
 from hramada.verify.parallel import check_ballots, default_workers
+from hramada.verify.registrations import check_registrations
 from hramada.verify.report import Problem, Report, StopVerification
 
 # Which event may follow which: the phases of a Belenios election.
@@ -285,7 +286,8 @@ def verify_archive(
     workers: int | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one)."""
+    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one), and the
+    anonymous registrations beside it."""
     if path.is_dir():
         found = sorted(path.glob("*.bel"))
         if len(found) != 1:
@@ -309,4 +311,7 @@ def verify_archive(
     verifier = _Verifier(
         archive, collect_all, workers or default_workers(), progress or (lambda _s, _d, _t: None)
     )
-    return verifier.run()
+    report = verifier.run()
+    if verifier.ctx is not None:
+        check_registrations(path.parent, verifier.ctx, report)
+    return report
