@@ -41,6 +41,7 @@ trustee_app.command("threshold")(trustee_threshold)
 EXIT_FAILED = 1
 EXIT_NO_FILE = 2
 EXIT_INCOMPLETE = 3
+EXIT_NO_CLUSTER = 4
 
 
 class GroupName(StrEnum):
@@ -83,17 +84,33 @@ def verify(
         bool, typer.Option("--all", help="Report every problem, not only the first.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes (default: every core).")] = 0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Check the ballots on the Ray cluster at this address (as ray.init takes it; "
+            "'auto': a running local cluster)."
+        ),
+    ] = None,
 ) -> None:
-    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet."""  # noqa: E501
+    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet, 4 when the Ray cluster cannot be joined."""  # noqa: E501
     if not path.exists():
         err.print(Text("error: ", style="red") + Text(f"no such file: {path}"))
         raise typer.Exit(EXIT_NO_FILE)
+    if ray is not None:
+        from hramada.verify.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(ray)
+        except RayUnavailable as e:
+            err.print(Text("error: ", style="red") + Text(str(e)))
+            raise typer.Exit(EXIT_NO_CLUSTER) from None
     with progress_bar() as progress:
         report = verify_archive(
             path,
             collect_all=all_problems,
             workers=workers or None,
             progress=progress_callback(progress),
+            ray=ray,
         )
     raise typer.Exit(_print_report(report))
 

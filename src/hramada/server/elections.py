@@ -35,6 +35,7 @@ from hramada.server.checking import Checker
 from hramada.server.config import Settings
 from hramada.server.council import seats_info
 from hramada.server.drafts import bind_rules, check_window, parse_draft, parse_time
+from hramada.server.durability import save_checkpoint
 from hramada.server.live import Live
 from hramada.server.problems import Problem
 from hramada.server.registrations import Registrations
@@ -135,7 +136,10 @@ class Elections:
                     log.error("election %s: its tally could not be computed: %s", row.uuid, e)
 
     def close_all(self) -> None:
+        """At shutdown: checkpoint every election (a restart then checks no ballot again)."""
         for live in self.live.values():
+            if not live.problem:
+                save_checkpoint(live.box.writer)
             live.box.close_file()
 
     def _storage_failed(self, uuid: str, error: WriteFailed) -> Problem:
