@@ -158,6 +158,9 @@ def test_the_report_in_every_language(tmp_path: Path) -> None:
         assert f'<html lang="{lang}">' in html
         assert messages(lang)["forensics.caveat.text"] in unescape(html)
         assert (SENTENCE in unescape(html)) == (lang == "en")
+    north = Parameters(path, "North", "Alena", 0.05, 100, 5, 2016, 20)
+    html = render_html("en", results.only("North"), north, outcome, found, b"")
+    assert "matching “North”. Parameters: window ±0.05 percentage points" in unescape(html)
 
 
 def cec_file(path: Path) -> Path:
