@@ -208,7 +208,11 @@ def test_a_cec_file_defaults_to_the_official_winner(tmp_path: Path) -> None:
         ("station,registered,voted\nS1,100,50\n", ("--leader", "A"), "no candidate column"),
         (b"PK\x03\x04 broken", ("--leader", "A"), "not a zipped CSV"),
         ("station,registered,voted,A\nS1,100,150,20\n", ("--leader", "A"), "no station with"),
-        ("station,registered,voted,Alena\nS1,100,50,20\n", ("--region", "X"), "no station in a"),
+        (
+            "station,registered,voted,Alena\nS1,100,50,20\n",
+            ("--leader", "Al", "--region", "X"),
+            "no station in a",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_code_2(
