@@ -158,17 +158,22 @@ def test_the_report_in_every_language(tmp_path: Path) -> None:
         assert f'<html lang="{lang}">' in html
         assert messages(lang)["forensics.caveat.text"] in unescape(html)
         assert (SENTENCE in unescape(html)) == (lang == "en")
+    north = Parameters(path, "North", "Alena", 0.05, 100, 5, 2016, 20)
+    html = render_html("en", results.only("North"), north, outcome, found, b"")
+    assert "matching “North”. Parameters: window ±0.05 percentage points" in unescape(html)
 
 
 def cec_file(path: Path) -> Path:
-    """A CEC-shaped file, zipped as the CEC files are: Putin wins at both stations."""
+    """A CEC-shaped file, zipped as the CEC files are: Putin wins, though not in Orel."""
     frame = pd.DataFrame(
-        {"region": ["Москва", "Тыва"], "tik": ["ТИК 1", "ТИК 2"], "uik": ["1", "2"],
-         "Число избирателей, включенных в список избирателей": [1000, 2000],
-         "Число недействительных избирательных бюллетеней": [10, 0],
-         "Число действительных избирательных бюллетеней": [590, 1990],
-         "Зюганов Геннадий Андреевич": [190, 40], "Путин Владимир Владимирович": [400, 1950],
-         "url": ["http://a", "http://b"]}
+        {"region": ["Москва", "Тыва", "Орловская область"], "tik": ["ТИК 1", "ТИК 2", "ТИК 3"],
+         "uik": ["1", "2", "3"],
+         "Число избирателей, включенных в список избирателей": [1000, 2000, 800],
+         "Число недействительных избирательных бюллетеней": [10, 0, 0],
+         "Число действительных избирательных бюллетеней": [590, 1990, 500],
+         "Зюганов Геннадий Андреевич": [190, 40, 300],
+         "Путин Владимир Владимирович": [400, 1950, 200],
+         "url": ["http://a", "http://b", "http://c"]}
     )  # fmt: skip
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("2012.csv", frame.to_csv(index=False))
@@ -186,6 +191,9 @@ def test_a_cec_file_defaults_to_the_official_winner(tmp_path: Path) -> None:
     assert "Лидер: Путин Владимир Владимирович." in html
     assert "Это свидетельство аномалий, а не доказательство фальсификаций." in html
     assert "Тыва / ТИК 2 / 2" in html  # 99.5 % turnout, 98 % for the leader
+    proc = hramada("forensics", "integers", str(path), "--region", "Орлов", "--simulations", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert "Leader: Путин Владимир Владимирович" in proc.stdout  # the official winner
 
 
 @pytest.mark.parametrize(
@@ -200,7 +208,11 @@ def test_a_cec_file_defaults_to_the_official_winner(tmp_path: Path) -> None:
         ("station,registered,voted\nS1,100,50\n", ("--leader", "A"), "no candidate column"),
         (b"PK\x03\x04 broken", ("--leader", "A"), "not a zipped CSV"),
         ("station,registered,voted,A\nS1,100,150,20\n", ("--leader", "A"), "no station with"),
-        ("station,registered,voted,Alena\nS1,100,50,20\n", ("--region", "X"), "no station in a"),
+        (
+            "station,registered,voted,Alena\nS1,100,50,20\n",
+            ("--leader", "Al", "--region", "X"),
+            "no station in a",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_code_2(
