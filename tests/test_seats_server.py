@@ -56,6 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> object:
         (RULES | {"lists": [{"name": "Alpha"}]}, {}, "lists"),
         (RULES, {"max": 2}, "a list question is a vote for one list"),
         (RULES, {"candidates": [[{"name": "A"}]]}, "one list of candidates per answer"),
+        (RULES, {"candidates": [[{"name": ""}], ["B"], ["C"]]}, "list 1, 1: name: a text of"),
+        (RULES, {"candidates": [["A", "B"], ["C"], []]}, "candidates of list 3: 1 to 500"),
     ],
 )
 def test_rules_that_contradict_themselves_or_the_election_are_refused(
