@@ -3,6 +3,7 @@ language, and the booth's party lists with their candidates and validity."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_pages import council, parse
-from test_seats_archive import council_election
+from test_seats_archive import REFERENDUM, RULES, council_election
 
 from hramada.booth.i18n import LANGUAGES, messages
 from hramada.booth.pages import explain, hemicycle, render
@@ -126,3 +127,18 @@ def test_the_election_page_shows_the_bound_rules_and_the_candidates_before_the_v
     assert f'href="/elections/{info["uuid"]}/rules.json"' in rules
     assert f"sha256:{info['seats']['hash']}" in rules and "Hondto" in rules
     assert 'Alpha: <span class="candidates">Ala, Boris, Cara, Dzianis</span>' in html
+
+
+def test_a_withdrawal_is_marked_in_the_booth_and_in_the_recompute_command() -> None:
+    info = council(state="published", voting=False)
+    ballot, result = council_election(), info["result"]
+    rules = json.dumps(RULES | {"referendums": [REFERENDUM]}).encode()
+    gone = [("Alpha", "Boris"), ("Beta", "Nobody")]
+    refused = seats_info(rules, ballot, result, "ab" * 32, (8, 10), gone)
+    assert refused["problem"] == "withdrawn: 'Nobody' is not a candidate of list 'Beta'"
+    info["seats"] = seats_info(rules, ballot, result, "ab" * 32, (8, 10), gone[:1])
+    booth = render("vote.html", "en", election=info | {"voting": True})
+    assert 'Boris</span> <span class="gender">(man)</span> <strong class="withdrawn">' in booth
+    page = render("result.html", "en", election=info)
+    assert "<li>Ala</li><li>Cara</li><li>Dzianis</li>" in page
+    assert f"{info['uuid']}.bel --withdrawn Alpha:Boris</code>" in page
