@@ -158,6 +158,8 @@ def seats(
             steps = (*result.steps, *referendums, Step("lot_seed", seed=lot))
             _emit(result.allocation, steps, as_json, result.elected)
             return
+        if withdrawn:
+            raise RulesError("withdrawn: candidates are known only with --rules and an archive")
         if seats is None or method is None:
             raise RulesError("seats: give --rules RULES, or --seats N and --method M")
         names, votes = _read_csv(path)
