@@ -3,7 +3,8 @@ run, then de-duplication tags over HTTP from 2 of 3 real `hramada custodian serv
 
 Prints per-element costs in microseconds: the custodian's evaluation with its DLEQ proof, the
 client's blind and its proof check, ours and voprf-ts's, and the ratio; then tags per second
-through the registry's client (`Custodians.tags`), one document per call and 64 per call.
+through the registry's client (`Custodians.tags_async`), one or 64 documents per call, one or
+several calls at once.
 
     .venv/bin/python bench/bench_oprf.py [--elements 2000] [--tags 300]
 """
@@ -11,6 +12,7 @@ through the registry's client (`Custodians.tags`), one document per call and 64 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import subprocess
 import sys
@@ -123,6 +125,20 @@ def serve_three(root: Path) -> tuple[list[subprocess.Popen[bytes]], Custodians]:
     return processes, Custodians(endpoints, commitments)
 
 
+async def http_rate(custodians: Custodians, docs: list[bytes], batch: int, parallel: int) -> float:
+    """Tags per second as the registry would get them: one event loop, kept connections."""
+    gate = asyncio.Semaphore(parallel)
+    async with httpx.AsyncClient(timeout=60) as http:
+
+        async def one(chunk: list[bytes]) -> None:
+            async with gate:
+                await custodians.tags_async(chunk, http)
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(docs[i : i + batch]) for i in range(0, len(docs), batch)))
+        return len(docs) / (time.perf_counter() - t0)
+
+
 def _free_port() -> int:
     import socket
 
@@ -143,15 +159,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         processes, custodians = serve_three(Path(tmp))
         try:
-            for batch in (1, 64):
-                docs = [f"MP{i:07d}".encode() for i in range(args.tags)]
-                t0 = time.perf_counter()
-                for i in range(0, len(docs), batch):
-                    custodians.tags(docs[i : i + batch])
-                rate = len(docs) / (time.perf_counter() - t0)
-                print(f"tags over HTTP, 2 of 3 custodians, {batch:>2} per call: {rate:8.0f} tags/s")
+            docs = [f"MP{i:07d}".encode() for i in range(args.tags)]
+            for batch, parallel in ((1, 1), (1, 8), (64, 1), (64, 4)):
+                rate = asyncio.run(http_rate(custodians, docs, batch, parallel))
+                print(
+                    f"tags over HTTP, 2 of 3 custodians, {batch:>2} per call, "
+                    f"{parallel} calls at once: {rate:6.0f} tags/s"
+                )
         finally:
-            custodians.close()
             for p in processes:
                 p.terminate()
                 p.wait(10)

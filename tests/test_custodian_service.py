@@ -5,15 +5,17 @@ clear 4xx, and nothing about requests left in any database or log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -135,7 +137,6 @@ def test_the_registrys_custodians_file_and_pinned_parameters(
     pinned = load_custodians(tmp_path / "custodians.json")
     assert pinned.check() == []
     assert pinned.tags(DOCUMENTS[:1]).tags == [VOPRF.evaluate(_key(custodians), DOCUMENTS[0])]
-    pinned.close()
     swapped = [Endpoint(2, custodians[0].url, ""), Endpoint(1, custodians[1].url, "")]
     assert Custodians(swapped, commitments).check() == [2, 1]
     other = t.deal(2, 3).commitments
@@ -144,6 +145,20 @@ def test_the_registrys_custodians_file_and_pinned_parameters(
     (tmp_path / "custodians.json").write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="at least the threshold"):
         load_custodians(tmp_path / "custodians.json")
+
+
+def test_async_calls_share_connections_and_agree(custodians: list[Running]) -> None:
+    """As the registry calls it: several enrolments at once in one event loop."""
+    pinned = Custodians(_endpoints(custodians), _commitments(custodians[0]))
+
+    async def many() -> list[list[bytes]]:
+        async with httpx.AsyncClient() as http:
+            done = await asyncio.gather(*(pinned.tags_async([d], http) for d in DOCUMENTS))
+        return [r.tags for r in done]
+
+    key = _key(custodians)
+    assert asyncio.run(many()) == [[VOPRF.evaluate(key, d)] for d in DOCUMENTS]
+    assert pinned.tags([]).tags == []
 
 
 def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list[Running]) -> None:
@@ -158,10 +173,26 @@ def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list
         Custodians([dead, endpoints[1]], commitments).tags(DOCUMENTS[:1])
 
 
+Answer = dict[str, Any]
+LIES: dict[str, Callable[[Answer, list[str]], Answer | str]] = {
+    "another point": lambda doc, sent: {
+        **doc,
+        "evaluated": [VOPRF.hash_to_group(b"a lie").hex() for _ in doc["evaluated"]],
+    },
+    "the blinded point back": lambda doc, sent: {**doc, "evaluated": sent},
+    "no proof": lambda doc, sent: {k: v for k, v in doc.items() if k != "proof"},
+    "a proof out of range": lambda doc, sent: {**doc, "proof": "ff" * 64},
+    "the identity": lambda doc, sent: {**doc, "evaluated": ["00" * 32] * len(sent)},
+    "one element short": lambda doc, sent: {**doc, "evaluated": doc["evaluated"][1:]},
+    "not JSON": lambda doc, sent: "<html>",
+}
+
+
 class _Liar(BaseHTTPRequestHandler):
-    """Forwards to a real custodian and swaps its evaluated elements for another valid point."""
+    """Forwards to a real custodian and alters its answer as `lie` says."""
 
     target = ""
+    lie = "another point"
 
     def log_message(self, *args: object) -> None:
         pass
@@ -176,17 +207,17 @@ class _Liar(BaseHTTPRequestHandler):
                 "content-type": "application/json",
             },
         )
-        doc = r.json()
-        doc["evaluated"] = [VOPRF.hash_to_group(b"a lie").hex() for _ in doc["evaluated"]]
-        raw = json.dumps(doc).encode()
+        altered = LIES[self.lie](r.json(), json.loads(body)["blinded"])
+        raw = (altered if isinstance(altered, str) else json.dumps(altered)).encode()
         self.send_response(200)
         self.send_header("content-length", str(len(raw)))
         self.end_headers()
         self.wfile.write(raw)
 
 
-def test_a_lying_custodian_is_detected_and_named(custodians: list[Running]) -> None:
-    _Liar.target = custodians[1].url
+@pytest.mark.parametrize("lie", LIES)
+def test_a_lying_custodian_is_detected_and_named(custodians: list[Running], lie: str) -> None:
+    _Liar.target, _Liar.lie = custodians[1].url, lie
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), _Liar)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
@@ -252,6 +283,29 @@ def test_rate_limit(custodians: list[Running], tmp_path: Path) -> None:
     finally:
         limited.process.terminate()
         limited.process.wait(10)
+
+
+def test_new_clients_are_accepted_and_guessing_tokens_is_limited(
+    custodians: list[Running], tmp_path: Path
+) -> None:
+    c = custodians[1]
+    server = start(2, c.data, c.token, tmp_path / "own.log")
+    try:
+        url = f"{server.url}/api/custodian/evaluate"
+        body = {"blinded": [VOPRF.blind(b"x")[1].hex()]}
+        token = run("client", "registrar page", "--data", c.data).strip()
+        r = httpx.post(url, json=body, headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 200  # a client added while the custodian runs
+        statuses = [
+            httpx.post(url, json=body, headers={"authorization": f"Bearer guess{n}"}).status_code
+            for n in range(70)
+        ]
+        assert statuses[:59] == [401] * 59 and 429 in statuses[59:]
+        r = httpx.post(url, json=body, headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 200  # known clients are not locked out by the guessing
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
 
 
 def test_nothing_about_requests_is_kept(custodians: list[Running]) -> None:

@@ -71,7 +71,7 @@ def test_forced_integer_turnout_is_flagged_with_the_excess_forced(tmp_path: Path
 
 
 def test_the_parameters_change_the_test(tmp_path: Path) -> None:
-    path = stations(tmp_path / "forced.csv", forced=300)
+    path = stations(tmp_path / "forced.csv", forced=300, n=4000)
     base = integers(path, "--leader", "Alena", "--simulations", "20")
     assert integers(path, "--leader", "Alena", "--simulations", "20") == base  # fixed seed
     seeded = integers(path, "--leader", "Alena", "--simulations", "20", "--seed", "7")
@@ -84,7 +84,7 @@ def test_the_parameters_change_the_test(tmp_path: Path) -> None:
 
 
 def test_the_table_shows_the_numbers_of_the_json(tmp_path: Path) -> None:
-    path = stations(tmp_path / "forced.csv", forced=300)
+    path = stations(tmp_path / "forced.csv", forced=300, n=4000)
     out = integers(path, "--leader", "Alena", "--simulations", "20")
     proc = hramada("forensics", "integers", str(path), "--leader", "Alena", "--simulations", "20")
     assert proc.returncode == 0, proc.stderr
@@ -95,7 +95,7 @@ def test_the_table_shows_the_numbers_of_the_json(tmp_path: Path) -> None:
 
 
 def test_fingerprint_writes_png_and_svg_per_region(tmp_path: Path) -> None:
-    path = stations(tmp_path / "s.csv")
+    path = stations(tmp_path / "s.csv", n=4000)
     png, svg = tmp_path / "fig.png", tmp_path / "out" / "fig.svg"
     for out in (png, svg):
         proc = hramada(
@@ -113,12 +113,12 @@ def test_fingerprint_writes_png_and_svg_per_region(tmp_path: Path) -> None:
         "--region", "north",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "5,000 stations" in proc.stdout  # half of them
+    assert "2,000 stations" in proc.stdout  # half of them
     assert north.read_bytes() != svg.read_bytes()
 
 
 def test_report_has_the_figure_the_tests_and_the_sentence(tmp_path: Path) -> None:
-    path = stations(tmp_path / "forced.csv", forced=300)
+    path = stations(tmp_path / "forced.csv", forced=300, n=4000)
     args = ("--leader", "Alena", "--simulations", "50")
     out = integers(path, *args)
     proc = hramada("forensics", "report", str(path), *args, "--out", str(tmp_path / "r"))
@@ -158,17 +158,22 @@ def test_the_report_in_every_language(tmp_path: Path) -> None:
         assert f'<html lang="{lang}">' in html
         assert messages(lang)["forensics.caveat.text"] in unescape(html)
         assert (SENTENCE in unescape(html)) == (lang == "en")
+    north = Parameters(path, "North", "Alena", 0.05, 100, 5, 2016, 20)
+    html = render_html("en", results.only("North"), north, outcome, found, b"")
+    assert "matching “North”. Parameters: window ±0.05 percentage points" in unescape(html)
 
 
 def cec_file(path: Path) -> Path:
-    """A CEC-shaped file, zipped as the CEC files are: Putin wins at both stations."""
+    """A CEC-shaped file, zipped as the CEC files are: Putin wins, though not in Orel."""
     frame = pd.DataFrame(
-        {"region": ["Москва", "Тыва"], "tik": ["ТИК 1", "ТИК 2"], "uik": ["1", "2"],
-         "Число избирателей, включенных в список избирателей": [1000, 2000],
-         "Число недействительных избирательных бюллетеней": [10, 0],
-         "Число действительных избирательных бюллетеней": [590, 1990],
-         "Зюганов Геннадий Андреевич": [190, 40], "Путин Владимир Владимирович": [400, 1950],
-         "url": ["http://a", "http://b"]}
+        {"region": ["Москва", "Тыва", "Орловская область"], "tik": ["ТИК 1", "ТИК 2", "ТИК 3"],
+         "uik": ["1", "2", "3"],
+         "Число избирателей, включенных в список избирателей": [1000, 2000, 800],
+         "Число недействительных избирательных бюллетеней": [10, 0, 0],
+         "Число действительных избирательных бюллетеней": [590, 1990, 500],
+         "Зюганов Геннадий Андреевич": [190, 40, 300],
+         "Путин Владимир Владимирович": [400, 1950, 200],
+         "url": ["http://a", "http://b", "http://c"]}
     )  # fmt: skip
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("2012.csv", frame.to_csv(index=False))
@@ -186,6 +191,9 @@ def test_a_cec_file_defaults_to_the_official_winner(tmp_path: Path) -> None:
     assert "Лидер: Путин Владимир Владимирович." in html
     assert "Это свидетельство аномалий, а не доказательство фальсификаций." in html
     assert "Тыва / ТИК 2 / 2" in html  # 99.5 % turnout, 98 % for the leader
+    proc = hramada("forensics", "integers", str(path), "--region", "Орлов", "--simulations", "5")
+    assert proc.returncode == 0, proc.stderr
+    assert "Leader: Путин Владимир Владимирович" in proc.stdout  # the official winner
 
 
 @pytest.mark.parametrize(
@@ -199,6 +207,12 @@ def test_a_cec_file_defaults_to_the_official_winner(tmp_path: Path) -> None:
         ("name,votes\nA,1\n", ("--leader", "A"), "neither `station,registered,voted"),
         ("station,registered,voted\nS1,100,50\n", ("--leader", "A"), "no candidate column"),
         (b"PK\x03\x04 broken", ("--leader", "A"), "not a zipped CSV"),
+        ("station,registered,voted,A\nS1,100,150,20\n", ("--leader", "A"), "no station with"),
+        (
+            "station,registered,voted,Alena\nS1,100,50,20\n",
+            ("--leader", "Al", "--region", "X"),
+            "no station in a",
+        ),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_code_2(

@@ -150,3 +150,31 @@ def test_voprf_round_trip_and_wrong_key_detected(x: bytes, other: bytes) -> None
 def test_blinded_element_hides_the_input() -> None:
     s = oprf.OPRF
     assert s.blind(b"MP1234567")[1] != s.blind(b"MP1234567")[1]
+
+
+scalars = st.integers(0, oprf.ORDER - 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(scalars, scalars)
+def test_scalar_arithmetic_matches_integers_mod_the_order(a: int, b: int) -> None:
+    sa, sb = oprf.scalar_from_int(a), oprf.scalar_from_int(b)
+    q = oprf.ORDER
+    assert int.from_bytes(oprf.scalar_add(sa, sb), "little") == (a + b) % q
+    assert int.from_bytes(oprf.scalar_sub(sa, sb), "little") == (a - b) % q
+    assert int.from_bytes(oprf.scalar_mul(sa, sb), "little") == a * b % q
+    if a:
+        assert int.from_bytes(oprf.scalar_invert(sa), "little") == pow(a, -1, q)
+    else:
+        with pytest.raises(oprf.InputValidationError):
+            oprf.scalar_invert(sa)
+
+
+@settings(max_examples=25, deadline=None)
+@given(scalars, scalars)
+def test_group_operations_are_a_homomorphism_from_the_scalars(a: int, b: int) -> None:
+    sa, sb = oprf.scalar_from_int(a), oprf.scalar_from_int(b)
+    pa, pb = oprf.public_key(sa), oprf.public_key(sb)
+    assert oprf.add(pa, pb) == oprf.public_key(oprf.scalar_add(sa, sb))
+    assert oprf.mul(sa, pb) == oprf.mul(sb, pa) == oprf.public_key(oprf.scalar_mul(sa, sb))
+    assert (pa == oprf.IDENTITY) == (a == 0)

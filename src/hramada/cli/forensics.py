@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from hramada.booth.i18n import LANGUAGES
 from hramada.cli.output import console, err, progress_bar
 
 # pandas and matplotlib load only when a forensics command runs, not for every `hramada` command
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from hramada.observe.forensics.integers import Outcome
 
 EXIT_BAD_INPUT = 2
-LANGS = ("en", "be", "ru", "uk", "pl", "lt")
 
 forensics_app = typer.Typer(
     help="Election forensics on official station-level results: evidence of anomalies, "
@@ -66,13 +66,15 @@ def _refusing() -> Iterator[None]:
 
 
 def _stations(path: Path, leader: str | None, region: str | None) -> tuple[Results, str]:
-    """The stations of `path` (of one region on request) and the leader's column."""
+    """The stations of `path` (of one region on request) and the leader's column, chosen over
+    the whole file: the official winner stays the leader in a region another candidate won."""
     from hramada.observe.forensics.data import load
 
     if not path.is_file():
         raise ValueError(f"no such file: {path}")
-    results = load(path).only(region)
-    return results, results.leader_column(leader)
+    results = load(path)
+    column = results.leader_column(leader)
+    return results.only(region), column
 
 
 def _tested(
@@ -173,7 +175,7 @@ def report(
     out: Annotated[Path, typer.Option(help="Folder for index.html and its figures.")],
     leader: Leader = None,
     region: Region = None,
-    lang: Annotated[str, typer.Option(help="Language: " + ", ".join(LANGS) + ".")] = "en",
+    lang: Annotated[str, typer.Option(help="Language: " + ", ".join(LANGUAGES) + ".")] = "en",
     window: Window = 0.05,
     min_registered: MinRegistered = 100,
     simulations: Simulations = 1000,
@@ -185,8 +187,8 @@ def report(
     from hramada.observe.forensics.extremes import extremes
 
     with _refusing():
-        if lang not in LANGS:
-            raise ValueError(f"--lang is one of {', '.join(LANGS)}, not {lang!r}")
+        if lang not in LANGUAGES:
+            raise ValueError(f"--lang is one of {', '.join(LANGUAGES)}, not {lang!r}")
         results, column = _stations(file, leader, region)
         outcome = _tested(results, column, window, min_registered, simulations, seed)
         params = Parameters(file, region, column, window, min_registered, simulations, seed, top)

@@ -38,6 +38,10 @@ class Parameters:
     seed: int
     top: int
 
+    @property
+    def title(self) -> str:
+        return self.file.name + (f" ({self.region})" if self.region else "")
+
 
 def number(lang: str, value: float, digits: int = 0, sign: bool = False) -> str:
     """`value` with grouped thousands: 11,437.2 in English, 11 437,2 in the other languages."""
@@ -68,7 +72,6 @@ def render_html(
     png: bytes,
 ) -> str:
     """The page in `lang`, the fingerprint `png` embedded so that the page alone is complete."""
-    title = params.file.name + (f" ({params.region})" if params.region else "")
     over_90 = found.per_region[found.per_region["over_90"] > 0]
     return environment.get_template("forensics_report.html").render(
         lang=lang,
@@ -76,7 +79,7 @@ def render_html(
         num=partial(number, lang),
         p=partial(p_value, lang),
         params=params,
-        title=title,
+        title=params.title,
         sha256=_sha256(params.file),
         stations=len(results.station),
         registered=int(results.registered.sum()),
@@ -107,8 +110,7 @@ def write_report(
         catalog["forensics.figure.share"],
         catalog["forensics.figure.voters"],
     )
-    title = params.file.name + (f" ({params.region})" if params.region else "")
-    draw = partial(figure, results, params.leader, title=title, labels=labels)
+    draw = partial(figure, results, params.leader, title=params.title, labels=labels)
     png, svg = draw(fmt="png"), draw(fmt="svg")
     out.mkdir(parents=True, exist_ok=True)
     (out / "fingerprint.png").write_bytes(png)

@@ -99,6 +99,44 @@ def evaluate_share(
     return VOPRF.blind_evaluate_verifiable(share.secret, share_key, blinded)
 
 
+def verify_answer(
+    index: int,
+    blinded: Sequence[bytes],
+    evaluated: Sequence[bytes],
+    proof: bytes,
+    commitments: Sequence[bytes],
+) -> list[bytes] | None:
+    """Custodian `index`'s evaluated elements if its proof holds against its share key (derived
+    from the commitments) for these blinded elements; None for any wrong or malformed answer."""
+    try:
+        if not 1 <= index < 256:
+            return None
+        elements = [oprf.deserialize_element(e) for e in evaluated]
+        key = share_public_key(index, commitments)
+        if len(elements) == len(blinded) and VOPRF.verify_proof(
+            oprf.GENERATOR, key, blinded, elements, proof
+        ):
+            return elements
+    except OprfError:
+        pass
+    return None
+
+
+def interpolate(k: int, answers: Mapping[int, Sequence[bytes]]) -> list[bytes]:
+    """Lagrange interpolation in the exponent of k verified answers: key * each blinded element."""
+    if len(answers) != k:
+        raise ThresholdError(f"{len(answers)} valid answers, {k} needed")
+    chosen = sorted(answers)
+    lambdas = {i: lagrange_at_zero(i, chosen) for i in chosen}
+    out = []
+    for position in range(len(answers[chosen[0]])):
+        acc = oprf.IDENTITY
+        for i in chosen:
+            acc = oprf.add(acc, oprf.mul(lambdas[i], answers[i][position]))
+        out.append(acc)
+    return out
+
+
 def combine(
     k: int,
     blinded: Sequence[bytes],
@@ -113,32 +151,16 @@ def combine(
     good: dict[int, list[bytes]] = {}
     bad: list[int] = []
     for index, (evaluated, proof) in sorted(answers.items()):
-        try:
-            if not 1 <= index < 256:
-                raise ThresholdError("custodian indices run from 1 to 255")
-            elements = [oprf.deserialize_element(e) for e in evaluated]
-            key = share_public_key(index, commitments)
-            ok = len(elements) == len(blinded) and VOPRF.verify_proof(
-                oprf.GENERATOR, key, blinded, elements, proof
-            )
-        except OprfError:
-            ok = False
-        if ok:
-            good[index] = elements
-        else:
+        elements = verify_answer(index, blinded, evaluated, proof, commitments)
+        if elements is None:
             bad.append(index)
+        else:
+            good[index] = elements
     if len(good) < k:
         named = f"; wrong answers from custodians {bad}" if bad else ""
         raise ThresholdError(f"{len(good)} valid answers, {k} needed{named}")
     chosen = sorted(good)[:k]
-    lambdas = {i: lagrange_at_zero(i, chosen) for i in chosen}
-    out = []
-    for position in range(len(blinded)):
-        acc = oprf.IDENTITY
-        for i in chosen:
-            acc = oprf.add(acc, oprf.mul(lambdas[i], good[i][position]))
-        out.append(acc)
-    return Combined(out, bad)
+    return Combined(interpolate(k, {i: good[i] for i in chosen}), bad)
 
 
 def joint_share(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -29,19 +29,15 @@ class Refused(Exception):
         self.status, self.check, self.message = status, check, message
 
 
-@dataclass
 class Bucket:
     """A token bucket: `rate` per minute, up to `burst` at once."""
 
-    rate: float
-    burst: float
-    tokens: float = -1.0
-    at: float = field(default_factory=time.monotonic)
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
 
     def take(self, amount: float) -> bool:
         now = time.monotonic()
-        if self.tokens < 0:
-            self.tokens = self.burst
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate / 60.0)
         self.at = now
         if self.tokens < amount:
@@ -79,15 +75,15 @@ def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = Non
         token = authorization.removeprefix("Bearer ").strip()
         bearer = authorization.startswith("Bearer ")
         client = known_client(hashes, token) if bearer else None
-        if client is None and bearer and failures.take(1):  # a client added since the start?
-            hashes.update(client_hashes(engine))
-            client = known_client(hashes, token)
-            if client is not None:
-                buckets[client] = Bucket(limits.per_client, limits.per_client_burst)
         if client is None:
             if not failures.take(1):
                 raise Refused(429, "rate", "too many failed authentications: wait a minute")
-            raise Refused(401, "authentication", "a known client's bearer token is required")
+            if bearer:  # perhaps a client added since the start
+                hashes.update(client_hashes(engine))
+                client = known_client(hashes, token)
+            if client is None:
+                raise Refused(401, "authentication", "a known client's bearer token is required")
+            buckets[client] = Bucket(limits.per_client, limits.per_client_burst)
         blinded = _blinded(await _body(request))
         if not buckets[client].take(len(blinded)) or not overall.take(len(blinded)):
             raise Refused(429, "rate", "too many evaluations: wait a minute")

@@ -3,6 +3,7 @@ with valid proofs, combine in the exponent, finalize into de-duplication tags.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,8 +13,8 @@ from typing import Any
 import httpx
 
 from hramada.crypto import oprf
-from hramada.crypto.oprf import GENERATOR, VOPRF
-from hramada.crypto.threshold_oprf import ThresholdError, combine, share_public_key
+from hramada.crypto.oprf import VOPRF
+from hramada.crypto.threshold_oprf import interpolate, verify_answer
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,6 @@ class Custodians:
     endpoints: Sequence[Endpoint]
     commitments: Sequence[bytes]
     timeout: float = 10.0
-    _http: httpx.Client | None = field(default=None, init=False, repr=False)
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
 
     @property
     def threshold(self) -> int:
@@ -73,10 +68,10 @@ class Custodians:
                 wrong.append(e.index)
         return wrong
 
-    def _ask(
-        self, client: httpx.Client, e: Endpoint, blinded: list[bytes]
+    async def _ask(
+        self, http: httpx.AsyncClient, e: Endpoint, blinded: list[bytes]
     ) -> tuple[list[bytes], bytes]:
-        r = client.post(
+        r = await http.post(
             f"{e.url.rstrip('/')}/api/custodian/evaluate",
             json={"blinded": [b.hex() for b in blinded]},
             headers={"authorization": f"Bearer {e.token}"},
@@ -85,54 +80,59 @@ class Custodians:
         doc = r.json()
         return [bytes.fromhex(x) for x in doc["evaluated"]], bytes.fromhex(doc["proof"])
 
-    def _valid(
-        self, index: int, blinded: list[bytes], evaluated: list[bytes], proof: bytes
-    ) -> bool:
-        try:
-            elements = [oprf.deserialize_element(x) for x in evaluated]
-            key = share_public_key(index, self.commitments)
-            return len(elements) == len(blinded) and VOPRF.verify_proof(
-                GENERATOR, key, blinded, elements, proof
-            )
-        except oprf.OprfError:
-            return False
-
-    def tags(self, inputs: Sequence[bytes]) -> Tags:
+    async def tags_async(
+        self, inputs: Sequence[bytes], http: httpx.AsyncClient | None = None
+    ) -> Tags:
         """De-duplication tags for `inputs`: VOPRF outputs under the joint key, computed without
-        any custodian (or this client) learning the inputs or the key."""
+        any custodian (or this client) learning the inputs or the key. Asks k custodians at
+        once, then others in place of those that did not answer or answered wrongly. `http`
+        (kept by the caller between calls) reuses connections."""
+        if not inputs:
+            return Tags([])
         blinds, blinded = [], []
         for x in inputs:
             r, b = VOPRF.blind(x)
             blinds.append(r)
             blinded.append(b)
-        answers: dict[int, tuple[list[bytes], bytes]] = {}
+        answers: dict[int, list[bytes]] = {}
         result = Tags([])
-        if self._http is None:  # kept open between calls: one connection per custodian
-            self._http = httpx.Client(timeout=self.timeout)
-        for e in self.endpoints:
-            if len(answers) == self.threshold:
-                break
-            try:
-                evaluated, proof = self._ask(self._http, e, blinded)
-            except (httpx.HTTPError, ValueError, KeyError, TypeError):
-                result.unreachable.append(e.index)
-                continue
-            if self._valid(e.index, blinded, evaluated, proof):
-                answers[e.index] = (evaluated, proof)
-            else:
-                result.misbehaving.append(e.index)
+        client = http or httpx.AsyncClient(timeout=self.timeout)
         try:
-            combined = combine(self.threshold, blinded, answers, self.commitments)
-        except ThresholdError as err:
+            pending = list(self.endpoints)
+            while len(answers) < self.threshold and pending:
+                wanted = self.threshold - len(answers)
+                batch, pending = pending[:wanted], pending[wanted:]
+                replies = await asyncio.gather(
+                    *(self._ask(client, e, blinded) for e in batch), return_exceptions=True
+                )
+                for e, reply in zip(batch, replies, strict=True):
+                    if isinstance(reply, httpx.HTTPError):
+                        result.unreachable.append(e.index)
+                    elif isinstance(reply, ValueError | KeyError | TypeError):
+                        result.misbehaving.append(e.index)  # an answer that is not one
+                    elif isinstance(reply, BaseException):
+                        raise reply
+                    elif ok := verify_answer(e.index, blinded, *reply, self.commitments):
+                        answers[e.index] = ok
+                    else:
+                        result.misbehaving.append(e.index)
+        finally:
+            if http is None:
+                await client.aclose()
+        if len(answers) < self.threshold:
             raise CustodiansFailed(
-                f"{err}; wrong answers from {result.misbehaving}, no answer from "
-                f"{result.unreachable}"
-            ) from None
+                f"{len(answers)} valid answers, {self.threshold} needed; wrong answers from "
+                f"{result.misbehaving}, no answer from {result.unreachable}"
+            )
+        combined = interpolate(self.threshold, answers)
         result.tags = [
-            oprf.finalize(x, r, z)
-            for x, r, z in zip(inputs, blinds, combined.evaluated, strict=True)
+            oprf.finalize(x, r, z) for x, r, z in zip(inputs, blinds, combined, strict=True)
         ]
         return result
+
+    def tags(self, inputs: Sequence[bytes]) -> Tags:
+        """`tags_async` for callers without an event loop (the command line, scripts)."""
+        return asyncio.run(self.tags_async(inputs))
 
 
 def load_custodians(path: Path) -> Custodians:

@@ -36,8 +36,10 @@ from hramada.server.checking import Checker
 from hramada.server.config import Settings
 from hramada.server.council import seats_info
 from hramada.server.drafts import bind_rules, check_window, parse_draft, parse_time
+from hramada.server.durability import save_checkpoint
 from hramada.server.live import Live
 from hramada.server.problems import Problem
+from hramada.server.registrations import Registrations
 from hramada.server.tables import elections, trustees
 
 Json = dict[str, Any]
@@ -96,6 +98,7 @@ class Elections:
         self.settings = settings
         self.checker = checker
         self.ceremonies = Ceremonies(engine)
+        self.registrations = Registrations(engine)
         self.live: dict[str, Live] = {}
         self.broken: dict[str, str] = {}  # uuid -> why its archive could not be loaded
         self._public: dict[str, Json] = {}  # uuid -> cached public info of opened elections
@@ -144,7 +147,10 @@ class Elections:
                     log.error("election %s: its tally could not be computed: %s", row.uuid, e)
 
     def close_all(self) -> None:
+        """At shutdown: checkpoint every election (a restart then checks no ballot again)."""
         for live in self.live.values():
+            if not live.problem:
+                save_checkpoint(live.box.writer)
             live.box.close_file()
 
     def _storage_failed(self, uuid: str, error: WriteFailed) -> Problem:
@@ -312,6 +318,8 @@ class Elections:
         if admin:
             creds = row.credentials
             info["credentials_fingerprint"] = sha256_b64(creds) if creds else None
+            info["registration"] = row.registration
+            info["registry"] = self.registrations.binding(row)
         return info
 
     def _seats(
@@ -353,6 +361,14 @@ class Elections:
 
     def election_text(self, uuid: str) -> bytes:
         return self.live_election(uuid).setup[0]
+
+    def registrations_json(self, uuid: str) -> bytes:
+        """registrations.json of an opened election that took anonymous registrations."""
+        self.live_election(uuid)
+        data = self.registrations.published(uuid)
+        if data is None:
+            raise Problem(404, "registrations", "this election took no anonymous registrations")
+        return data
 
     def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
         """The archive up to its last durable event (appends in progress are left out); an
@@ -468,6 +484,10 @@ class Elections:
 
     def set_credentials(self, admin: tuple[int, str], uuid: str, data: bytes) -> Json:
         row = self._draft(uuid)
+        if row.registry is not None:
+            raise Problem(
+                409, "registry", "this election's credentials come from its registration phase"
+            )
         _refuse_private_credentials(data)
         try:
             count = len(parse_public_credentials(get_group(row.group_name), data))
@@ -479,6 +499,15 @@ class Elections:
             detail = {"count": count, "fingerprint": fingerprint}
             adminlog.record(db, admin[1], "credentials", detail, uuid, public=True)
         return {"count": count, "fingerprint": fingerprint}
+
+    def set_registry(self, admin: tuple[int, str], uuid: str, data: bytes) -> Json:
+        return self.registrations.set_registry(admin, self._draft(uuid), data)
+
+    def open_registration(self, admin: tuple[int, str], uuid: str) -> None:
+        self.registrations.open(admin, self._draft(uuid))
+
+    def close_registration(self, admin: tuple[int, str], uuid: str) -> Json:
+        return self.registrations.close(admin, self._draft(uuid))
 
     def add_trustee(self, admin: tuple[int, str], uuid: str, name: object) -> Json:
         self._draft(uuid)
@@ -574,6 +603,8 @@ class Elections:
     async def open(self, admin: tuple[int, str], uuid: str) -> None:
         """Fix the setup: joint key from the trustees' keys, the credentials; write Setup."""
         row = self._draft(uuid)
+        if row.registry is not None and row.registration != "closed":
+            raise Problem(409, "registration", "close the registration first")
         if not row.credentials:
             raise Problem(409, "credentials", "upload the public credentials first")
         keys = self._trustee_rows(uuid)
@@ -590,6 +621,9 @@ class Elections:
         except Rejected as e:
             raise Problem.rejected(e) from None
         template = decode(row.template, Template, "template")
+        binding = self.registrations.binding(row)
+        if binding is not None:  # the registry's keys, covered by the election's fingerprint
+            template = msgspec.structs.replace(template, credential_authority=binding)
         election = make_election(template, group, uuid, y)
         path = self.path(uuid)
         path.unlink(missing_ok=True)  # a draft's archive was never shown to anyone

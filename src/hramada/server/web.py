@@ -144,6 +144,12 @@ async def rules_json(request: Request) -> Response:
     return Response(data, media_type="application/json")
 
 
+async def registrations_json(request: Request) -> Response:
+    """Every anonymous registration with the registry's signature, beside the archive."""
+    data = _elections(request).registrations_json(request.path_params["uuid"])
+    return Response(data, media_type="application/json")
+
+
 async def archive(request: Request) -> Response:
     """The archive as it stands, streamed from a thread so casting goes on meanwhile."""
     uuid = request.path_params["uuid"]
@@ -167,4 +173,5 @@ routes = [
     Route("/elections/{uuid}/public_credentials.json", credentials_json),
     Route("/elections/{uuid}/archive.bel", archive),
     Route("/elections/{uuid}/rules.json", rules_json),
+    Route("/elections/{uuid}/registrations.json", registrations_json),
 ]

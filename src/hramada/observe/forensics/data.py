@@ -128,4 +128,6 @@ def load(path: Path) -> Results:
         raise ValueError(f"{path}: {str(e) or 'a CEC file without its count columns'}") from None
     keep = (results.registered > 0) & (results.voted > 0) & (results.voted <= results.registered)
     keep &= results.votes.to_numpy().sum(axis=1) <= results.voted
+    if not keep.any():
+        raise ValueError(f"{path}: no station with registered voters and plausible counts")
     return results.where(keep)
