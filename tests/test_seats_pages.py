@@ -142,3 +142,19 @@ def test_a_withdrawal_is_marked_in_the_booth_and_in_the_recompute_command() -> N
     page = render("result.html", "en", election=info)
     assert "<li>Ala</li><li>Cara</li><li>Dzianis</li>" in page
     assert f"{info['uuid']}.bel --withdrawn Alpha:Boris</code>" in page
+
+
+def test_a_list_granted_the_gender_exception_shows_the_share_it_must_meet() -> None:
+    lists = {"Alpha": [("Ala", "f"), ("Boris", "m"), ("Cara", "f"), ("Dzianis", "m")],
+             "Beta": [("Eva", "f"), ("Filip", "m"), ("Hanna", "f"), ("Kiryl", "m")],
+             "Gamma": [("Ihar", "m"), ("Jan", "m"), ("Jana", "f"), ("Kim", "m")]}  # fmt: skip
+    validity = {"min_candidates": 2, "min_gender_share": "40", "exception_gender_share": "20"}
+    names = [{"name": n, "gender_exception": n == "Gamma"} for n in lists]
+    rules = json.dumps(RULES | {"list_validity": validity, "lists": names}).encode()
+    info = council()
+    info["seats"] = seats_info(rules, council_election(lists), None, None)
+    info["questions"][0]["candidates"] = [
+        [{"name": n, "gender": g} for n, g in p] for p in lists.values()
+    ]  # noqa: E501
+    shares = re.findall(r"at least (\d+) % of the less", render("vote.html", "en", election=info))
+    assert shares == ["40", "40", "20"]

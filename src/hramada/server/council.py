@@ -68,6 +68,11 @@ def seats_info(
                 "candidates": len(found or []),
                 "genders": dict(sorted(genders.items())),
                 "valid": found is not None and not problems,
+                "gender_share": str(
+                    rules.list_validity.exception_gender_share
+                    if name in exceptions and rules.list_validity.exception_gender_share is not None
+                    else rules.list_validity.min_gender_share
+                ),
             }
         )
     if result is None or seed is None:
