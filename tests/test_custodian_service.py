@@ -41,6 +41,22 @@ def run(*args: str | Path) -> str:
     return done.stdout
 
 
+def run_each(*commands: list[str | Path]) -> list[str]:
+    """The custodians' commands of one ceremony step, run at once as the custodians would."""
+    processes = [
+        subprocess.Popen(
+            [*HRAMADA, "custodian", *map(str, c)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for c in commands
+    ]
+    outputs = []
+    for p in processes:
+        out, errors = p.communicate(timeout=120)
+        assert p.returncode == 0, (out + errors).decode()
+        outputs.append(out.decode())
+    return outputs
+
+
 @dataclass
 class Running:
     index: int
@@ -75,15 +91,19 @@ def start(index: int, data: Path, token: str, log: Path, *extra: str) -> Running
 def custodians(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Running]]:
     root = tmp_path_factory.mktemp("custodians")
     dirs = [root / f"c{i}" for i in (1, 2, 3)]
-    for i, d in enumerate(dirs, 1):
-        run("init", "--index", i, "--of", 3, "--threshold", 2, "--data", d)
+    run_each(
+        *(
+            ["init", "--index", i, "--of", 3, "--threshold", 2, "--data", d]
+            for i, d in enumerate(dirs, 1)
+        )
+    )
     cards = [d / f"card-{i}.json" for i, d in enumerate(dirs, 1)]
-    for d in dirs:
-        run("deal", "--data", d, *cards)
+    run_each(*(["deal", "--data", d, *cards] for d in dirs))
     dealings = [d / f"dealing-{i}.json" for i, d in enumerate(dirs, 1)]
-    prints = {run("join", "--data", d, *dealings).split("Fingerprint ")[1][:64] for d in dirs}
+    joined = run_each(*(["join", "--data", d, *dealings] for d in dirs))
+    prints = {out.split("Fingerprint ")[1][:64] for out in joined}
     assert len(prints) == 1  # all three custodians hold shares of the same key
-    tokens = [run("client", "registry", "--data", d).strip() for d in dirs]
+    tokens = [out.strip() for out in run_each(*(["client", "registry", "--data", d] for d in dirs))]
     servers = [
         start(i, d, tok, root / f"c{i}.log")
         for i, (d, tok) in enumerate(zip(dirs, tokens, strict=True), 1)
