@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import ssl
 import subprocess
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import hramada
-from server_harness import HRAMADA, free_port
+from server_harness import HRAMADA, certificate, free_port
 
 from hramada.crypto import oprf
 from hramada.crypto import threshold_oprf as t
@@ -65,22 +66,32 @@ class Running:
     process: subprocess.Popen[bytes]
     token: str
     log: Path
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
-def start(index: int, data: Path, token: str, log: Path, *extra: str) -> Running:
+def start(
+    index: int,
+    data: Path,
+    token: str,
+    log: Path,
+    *extra: str,
+    scheme: str = "http",
+    ca: Path | None = None,
+) -> Running:
     port = free_port()
     args = ["custodian", "serve", "--data", str(data), "--port", str(port), *extra]
     process = subprocess.Popen([*HRAMADA, *args], stdout=subprocess.DEVNULL, stderr=log.open("ab"))
-    running = Running(index, data, port, process, token, log)
+    running = Running(index, data, port, process, token, log, scheme)
+    verify = ssl.create_default_context(cafile=ca) if ca else True
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:
-            httpx.get(f"{running.url}/api/custodian", timeout=1).raise_for_status()
+            httpx.get(f"{running.url}/api/custodian", timeout=1, verify=verify).raise_for_status()
             return running
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -179,6 +190,35 @@ def test_async_calls_share_connections_and_agree(custodians: list[Running]) -> N
     key = _key(custodians)
     assert asyncio.run(many()) == [[VOPRF.evaluate(key, d)] for d in DOCUMENTS]
     assert pinned.tags([]).tags == []
+
+
+def test_custodians_over_https(custodians: list[Running], tmp_path: Path) -> None:
+    cert, key = certificate(tmp_path)
+    c = custodians[0]
+    secure = start(
+        1,
+        c.data,
+        c.token,
+        tmp_path / "tls.log",
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        scheme="https",
+        ca=cert,
+    )
+    try:
+        commitments = _commitments(custodians[1])
+        endpoints = [Endpoint(1, secure.url, c.token), _endpoints(custodians)[1]]
+        result = Custodians(endpoints, commitments, ca_file=str(cert)).tags(DOCUMENTS[:1])
+        assert result.tags == [VOPRF.evaluate(_key(custodians), DOCUMENTS[0])]
+        unverified = Custodians(endpoints, commitments)  # the public CAs do not know this one
+        assert unverified.check() == [1]
+        with pytest.raises(CustodiansFailed, match=r"no answer from \[1\]"):
+            unverified.tags(DOCUMENTS[:1])
+    finally:
+        secure.process.terminate()
+        secure.process.wait(10)
 
 
 def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list[Running]) -> None:
