@@ -125,10 +125,12 @@ class Custodians:
                         result.misbehaving.append(e.index)  # an answer that is not one
                     elif isinstance(reply, BaseException):
                         raise reply
-                    elif ok := verify_answer(e.index, blinded, *reply, self.commitments):
-                        answers[e.index] = ok
                     else:
-                        result.misbehaving.append(e.index)
+                        elements = verify_answer(e.index, blinded, *reply, self.commitments)
+                        if elements is None:
+                            result.misbehaving.append(e.index)
+                        else:
+                            answers[e.index] = elements
         finally:
             if http is None:
                 await client.aclose()
