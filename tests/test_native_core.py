@@ -52,10 +52,6 @@ def pure_of(x: Element) -> bytes:
     return bytes(x.to_bytes())
 
 
-def native_of(x: bytes) -> Element:
-    return hramada_native.Point.from_bytes_unchecked(x)
-
-
 def same(native: Element, pure: bytes) -> bool:
     return pure_of(native) == pure and NATIVE.encode(native) == PURE.encode(pure)
 
@@ -171,6 +167,9 @@ def test_points_compare_hash_and_pickle_by_value(a: int, b: int) -> None:
     assert (x == y) == (a == b) and (x != y) == (a != b)
     assert x != PURE.g_pow(a) and x != NATIVE.encode(x)  # a handle is not bytes or a string
     assert pickle.loads(pickle.dumps(x)) == x
+    # An unpickled point is decompressed on first use: arithmetic and comparisons still hold.
+    assert NATIVE.mul(pickle.loads(pickle.dumps(x)), y) == NATIVE.mul(x, y)
+    assert NATIVE.mul(x, y) == pickle.loads(pickle.dumps(NATIVE.mul(y, x)))
     assert NATIVE.decode(NATIVE.encode(x)) == x
 
 

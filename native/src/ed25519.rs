@@ -20,30 +20,41 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
-/// A point of the prime-order subgroup, with its RFC 8032 encoding once computed.
+/// A point of the prime-order subgroup, with its RFC 8032 encoding once computed. A point
+/// unpickled from another of our processes keeps only its encoding until it is used.
 #[pyclass(frozen, module = "hramada_native")]
 struct Point {
-    p: EdwardsPoint,
+    p: OnceCell<EdwardsPoint>,
     enc: OnceCell<[u8; 32]>,
 }
 
 impl Point {
     fn new(p: EdwardsPoint) -> Self {
         Point {
-            p,
+            p: OnceCell::from(p),
             enc: OnceCell::new(),
         }
     }
 
     fn known(p: EdwardsPoint, enc: [u8; 32]) -> Self {
         Point {
-            p,
+            p: OnceCell::from(p),
             enc: OnceCell::from(enc),
         }
     }
 
+    fn point(&self) -> &EdwardsPoint {
+        self.p.get_or_init(|| {
+            let enc = self
+                .enc
+                .get()
+                .expect("a point has its coordinates or its encoding");
+            decompress(*enc).expect("pickled by our own processes from a valid point")
+        })
+    }
+
     fn bytes(&self) -> &[u8; 32] {
-        self.enc.get_or_init(|| self.p.compress().to_bytes())
+        self.enc.get_or_init(|| self.point().compress().to_bytes())
     }
 }
 
@@ -115,12 +126,6 @@ impl Point {
         checked(array(b, "a point")?)
     }
 
-    /// Parse RFC 8032 bytes already checked once (still canonical and on the curve).
-    #[staticmethod]
-    fn from_bytes_unchecked(b: &[u8]) -> PyResult<Point> {
-        unchecked(array(b, "a point")?)
-    }
-
     /// Parse Belenios's reversed lowercase hex; ValueError unless a point of the prime-order
     /// subgroup.
     #[staticmethod]
@@ -163,16 +168,16 @@ impl Point {
     }
 
     fn __add__(&self, other: &Point) -> Point {
-        Point::new(self.p + other.p)
+        Point::new(self.point() + other.point())
     }
 
     fn __neg__(&self) -> Point {
-        Point::new(-self.p)
+        Point::new(-self.point())
     }
 
     /// k * self in constant time (k may be secret), k as 32 bytes reduced modulo q.
     fn mul(&self, k: &[u8]) -> PyResult<Point> {
-        Ok(Point::new(self.p * scalar(k)?))
+        Ok(Point::new(self.point() * scalar(k)?))
     }
 
     /// k * self in variable time: public values only.
@@ -180,12 +185,15 @@ impl Point {
         let k = scalar(k)?;
         Ok(Point::new(EdwardsPoint::vartime_multiscalar_mul(
             [k],
-            [self.p],
+            [self.point()],
         )))
     }
 
     fn __eq__(&self, other: &Point) -> bool {
-        self.p == other.p
+        match (self.enc.get(), other.enc.get()) {
+            (Some(a), Some(b)) => a == b, // canonical encodings: equal exactly when the points are
+            _ => self.point() == other.point(),
+        }
     }
 
     fn __hash__(&self) -> u64 {
@@ -197,12 +205,21 @@ impl Point {
         format!("Point({})", self.hex())
     }
 
-    /// Pickled as its bytes (between our own processes: rebuilt without a second check).
+    /// Pickled as its bytes, between our own processes: rebuilt without a second check, and
+    /// decompressed only when it is used.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
-        let rebuild = py.get_type::<Point>().getattr("from_bytes_unchecked")?;
+        let rebuild = py.get_type::<Point>().getattr("_from_pickle")?;
         let args = PyTuple::new(py, [slf.get().to_bytes(py)])?;
         PyTuple::new(py, [rebuild.into_any(), args.into_any()])
+    }
+
+    #[staticmethod]
+    fn _from_pickle(b: &[u8]) -> PyResult<Point> {
+        Ok(Point {
+            p: OnceCell::new(),
+            enc: OnceCell::from(array(b, "a point")?),
+        })
     }
 }
 
@@ -217,13 +234,13 @@ struct Table {
 impl Table {
     #[new]
     fn new(base: &Point) -> Table {
-        if base.p == ED25519_BASEPOINT_POINT {
+        if *base.point() == ED25519_BASEPOINT_POINT {
             return Table { tables: None };
         }
         Table {
             tables: Some((
-                Box::new(EdwardsBasepointTable::create(&base.p)),
-                VartimeEdwardsPrecomputation::new([base.p]),
+                Box::new(EdwardsBasepointTable::create(base.point())),
+                VartimeEdwardsPrecomputation::new([base.point()]),
             )),
         }
     }
@@ -241,8 +258,8 @@ impl Table {
     fn mul_add_vartime(&self, k: &[u8], x: &Point, c: &[u8]) -> PyResult<Point> {
         let (k, c) = (scalar(k)?, scalar(c)?);
         Ok(Point::new(match &self.tables {
-            None => EdwardsPoint::vartime_double_scalar_mul_basepoint(&c, &x.p, &k),
-            Some((_, vt)) => vt.vartime_mixed_multiscalar_mul([k], [c], [x.p]),
+            None => EdwardsPoint::vartime_double_scalar_mul_basepoint(&c, x.point(), &k),
+            Some((_, vt)) => vt.vartime_mixed_multiscalar_mul([k], [c], [x.point()]),
         }))
     }
 }
@@ -259,7 +276,7 @@ fn multiscalar_vartime(scalars: Vec<Vec<u8>>, points: Vec<PyRef<'_, Point>>) -> 
         .collect::<PyResult<Vec<_>>>()?;
     Ok(Point::new(EdwardsPoint::vartime_multiscalar_mul(
         ks,
-        points.iter().map(|p| p.p),
+        points.iter().map(|p| *p.point()),
     )))
 }
 
