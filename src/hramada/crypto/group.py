@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-# An element is an mpz in the finite-field groups and 32 compressed bytes in Ed25519.
+# An element is an mpz in the finite-field groups; in Ed25519, 32 compressed bytes (libsodium)
+# or a decoded `hramada_native.Point` handle (the native core).
 Element = Any
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
