@@ -204,6 +204,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         r = client.get(f"/elections/{uuid}/registrations.json")
         assert r.status_code == 200
         (folder / "registrations.json").write_bytes(r.content)
+        beside = data / "elections" / f"{uuid}.registrations.json"
+        assert beside.read_bytes() == r.content and (data / "elections" / f"{uuid}.bel").exists()
         assert client.get(f"/elections/{other}/registrations.json").status_code == 409  # a draft
     cli("registry", "statement", "--keys", keys, "--election", uuid, "--issued", str(MEMBERS + 2),
         "--members", "7", "--registrar", "alesia=3", "--registrar", "ihar=2",

@@ -143,8 +143,9 @@ def decode_registration(reg: Registration) -> tuple[bytes, bytes]:
 
 
 def sorted_credentials(group: Group, credentials: list[str]) -> bytes:
-    """The Setup's public_credentials.json: sorted the way generated lists are."""
-    return encode(sorted(credentials, key=lambda c: group.element_key(group.decode(c))))
+    """The Setup's public_credentials.json, sorted the way generated lists are (each
+    credential was checked on arrival)."""
+    return encode(sorted(credentials, key=lambda c: group.element_key(group.decode_unchecked(c))))
 
 
 def statement_message(statement: IssuanceStatement) -> bytes:

@@ -299,13 +299,19 @@ class Elections:
     def election_text(self, uuid: str) -> bytes:
         return self.live_election(uuid).setup[0]
 
-    def registrations_json(self, uuid: str) -> bytes:
-        """registrations.json of an opened election that took anonymous registrations."""
+    def registrations_json(self, uuid: str) -> Path:
+        """registrations.json of an opened election that took anonymous registrations: a
+        file beside its archive, written once (its content is fixed since the opening)."""
         self.live_election(uuid)
-        data = self.registrations.published(uuid)
-        if data is None:
-            raise Problem(404, "registrations", "this election took no anonymous registrations")
-        return data
+        path = self.settings.archives / f"{uuid}.registrations.json"
+        if not path.exists():
+            data = self.registrations.published(uuid)
+            if data is None:
+                raise Problem(404, "registrations", "this election took no anonymous registrations")
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(data)
+            temporary.replace(path)
+        return path
 
     def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
         """The archive up to its last durable event (appends in progress are left out); an

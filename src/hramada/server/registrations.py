@@ -157,7 +157,8 @@ class Registrations:
         with self.engine.connect() as db:
             found = db.execute(select(registrations).where(registrations.c.election == uuid))
             group = get_group(row.group_name)
-            rows = sorted(found, key=lambda r: group.element_key(group.decode(r.credential)))
+            order = group.element_key
+            rows = sorted(found, key=lambda r: order(group.decode_unchecked(r.credential)))
         listed = [
             reg.Registration(
                 credential=r.credential, prefix=_b64(r.prefix), signature=_b64(r.signature)
