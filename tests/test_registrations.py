@@ -8,11 +8,13 @@ the archive `belenios-tool election verify`, and each kind of tampering must be 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -395,16 +397,37 @@ def test_the_migration_matches_the_schema(database_url: str) -> None:
     engine.dispose()
 
 
-def test_duplicates_are_refused_by_the_database(database_url: str) -> None:
-    """On either database, a second post of a credential, or a forged one, adds no row."""
+@dataclass
+class Desk:
+    desk: Any  # hramada.server.registrations.Registrations
+    uuid: str
+    sk: br.PrivateKey
+    engine: Any
+
+    def body(self) -> dict[str, str]:
+        member = _member_in(self.uuid, "Ed25519", self.sk.public)
+        return _post(member, self.sk.public, br.blind_sign(self.sk, member.blinded.blinded_msg))
+
+    def count(self) -> int:
+        from sqlalchemy import func, select
+
+        from hramada.server.tables import registrations
+
+        with self.engine.connect() as db:
+            query = select(func.count()).select_from(registrations)
+            return int(db.execute(query.where(registrations.c.election == self.uuid)).scalar_one())
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    """The server's registration desk over a database holding one election in registration."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import insert
 
     from hramada.server.database import connect
-    from hramada.server.problems import Problem
     from hramada.server.registrations import Registrations
-    from hramada.server.tables import admins, elections, registrations
+    from hramada.server.tables import admins, elections
 
     sk = br.generate_key(2048)
     key = reg.RegistryKey(
@@ -424,18 +447,55 @@ def test_duplicates_are_refused_by_the_database(database_url: str) -> None:
                 created_at=datetime.now(UTC), registry=encode(key), registration="open",
             )
         )  # fmt: skip
-    member = _member_in(uuid, "Ed25519", sk.public)
-    body = _post(member, sk.public, br.blind_sign(sk, member.blinded.blinded_msg))
-    desk = Registrations(engine)
-    desk.register(uuid, body)
-    with pytest.raises(Problem) as refused:
-        desk.register(uuid, body)
-    assert (refused.value.status, refused.value.check) == (409, "duplicate")
-    forged = _member_in(uuid, "Ed25519", sk.public)
-    with pytest.raises(Problem) as refused:
-        desk.register(uuid, body | {"credential": forged.public})
-    assert (refused.value.status, refused.value.check) == (400, "registration")
-    with engine.connect() as db:
-        count = select(func.count()).select_from(registrations)
-        assert db.execute(count.where(registrations.c.election == uuid)).scalar_one() == 1
+    yield Desk(Registrations(engine), uuid, sk, engine)
     engine.dispose()
+
+
+def test_duplicates_are_refused_by_the_database(desk: Desk) -> None:
+    """On either database, a second post of a credential, or a forged one, adds no row."""
+    from hramada.server.problems import Problem
+
+    body = desk.body()
+    desk.desk.register(desk.uuid, body)
+    with pytest.raises(Problem) as refused:
+        desk.desk.register(desk.uuid, body)
+    assert (refused.value.status, refused.value.check) == (409, "duplicate")
+    forged = desk.body()
+    with pytest.raises(Problem) as refused:
+        desk.desk.register(desk.uuid, body | {"credential": forged["credential"]})
+    assert (refused.value.status, refused.value.check) == (400, "registration")
+    assert desk.count() == 1
+
+
+def test_concurrent_posts_are_stored_together_once_each(desk: Desk) -> None:
+    """Posts arriving together share one transaction; a credential posted five times at
+    once is stored once, and a post racing the close is in the list or refused."""
+    from hramada.server.problems import Problem
+
+    bodies = [desk.body() for _ in range(4)]
+    posts = [bodies[0]] * 5 + bodies[1:]
+
+    async def post_all() -> list[BaseException | None]:
+        return await asyncio.gather(
+            *(desk.desk.register_soon(desk.uuid, b) for b in posts), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(post_all())
+    refused = [o for o in outcomes if isinstance(o, Problem)]
+    assert [(p.status, p.check) for p in refused] == [(409, "duplicate")] * 4
+    assert outcomes.count(None) == 4 and desk.count() == 4
+
+    late = desk.body()
+
+    async def close_while_posting() -> BaseException | None:
+        posting = asyncio.ensure_future(desk.desk.register_soon(desk.uuid, late))
+        await asyncio.sleep(0)
+        closed = await asyncio.to_thread(desk.desk.close, (0, "test"), desk.desk._row(desk.uuid))
+        outcome = (await asyncio.gather(posting, return_exceptions=True))[0]
+        listed = json.loads(desk.desk._row(desk.uuid).credentials)
+        assert closed["count"] == len(listed) == desk.count()
+        assert (late["credential"] in listed) == (outcome is None)
+        return outcome
+
+    outcome = asyncio.run(close_while_posting())
+    assert outcome is None or (outcome.status, outcome.check) == (409, "phase")
