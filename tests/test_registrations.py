@@ -262,6 +262,7 @@ def test_refusals_are_clear_and_change_nothing(published: Published, case: str) 
 def test_archive_and_registrations_verify(published: Published, tmp_path: Path) -> None:
     done = hramada("verify", str(published.folder))
     assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{MEMBERS} registrations" in done.stdout
     report = verify_archive(published.folder)
     assert report.ok and report.complete, (report.problems, report.unsupported)
 

@@ -69,6 +69,7 @@ def check_registrations(folder: Path, ctx: ElectionContext, report: Report) -> N
         )
     if any(w != 1 for w in ctx.credentials.values()):
         _fail(report, "registrations list", "registered credentials carry no weights")
+    report.registrations = len(published.registrations)
     _check_issuance(folder / ISSUANCE, published, binding, report)
 
 

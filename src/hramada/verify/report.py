@@ -34,6 +34,7 @@ class Report:
     tallied: int | None = None
     result: list[list[int]] | None = None  # homomorphic counts, checked against the decryption
     events: int = 0
+    registrations: int | None = None  # anonymous registrations checked (registrations.json)
 
     @property
     def ok(self) -> bool:
