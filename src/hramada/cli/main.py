@@ -10,6 +10,8 @@ import typer
 from rich.text import Text
 
 from hramada.cli.ceremony import threshold as trustee_threshold
+from hramada.cli.custodian import custodian_app
+from hramada.cli.forensics import forensics_app
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
 from hramada.cli.registry import registry_app
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
@@ -28,6 +30,8 @@ app.add_typer(trustee_app, name="trustee")
 app.add_typer(voter_app, name="voter")
 app.add_typer(admin_app, name="election")
 app.add_typer(accounts_app, name="admin")
+app.add_typer(forensics_app, name="forensics")
+app.add_typer(custodian_app, name="custodian")
 app.add_typer(registry_app, name="registry")
 app.command()(serve)
 app.command()(seats)
@@ -37,6 +41,7 @@ trustee_app.command("threshold")(trustee_threshold)
 EXIT_FAILED = 1
 EXIT_NO_FILE = 2
 EXIT_INCOMPLETE = 3
+EXIT_NO_CLUSTER = 4
 
 
 class GroupName(StrEnum):
@@ -80,17 +85,33 @@ def verify(
         bool, typer.Option("--all", help="Report every problem, not only the first.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes (default: every core).")] = 0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Check the ballots on the Ray cluster at this address (as ray.init takes it; "
+            "'auto': a running local cluster)."
+        ),
+    ] = None,
 ) -> None:
-    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet."""  # noqa: E501
+    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet, 4 when the Ray cluster cannot be joined."""  # noqa: E501
     if not path.exists():
         err.print(Text("error: ", style="red") + Text(f"no such file: {path}"))
         raise typer.Exit(EXIT_NO_FILE)
+    if ray is not None:
+        from hramada.verify.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(ray)
+        except RayUnavailable as e:
+            err.print(Text("error: ", style="red") + Text(str(e)))
+            raise typer.Exit(EXIT_NO_CLUSTER) from None
     with progress_bar() as progress:
         report = verify_archive(
             path,
             collect_all=all_problems,
             workers=workers or None,
             progress=progress_callback(progress),
+            ray=ray,
         )
     raise typer.Exit(_print_report(report))
 

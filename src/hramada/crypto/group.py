@@ -34,6 +34,17 @@ class FixedBase(ABC):
         return self.group.mul(self.pow(k), self.group.pow(x, c))
 
 
+class PlainBase(FixedBase):
+    """No table: each power is a full exponentiation (for bases used only a few times)."""
+
+    def __init__(self, group: Group, base: Element) -> None:
+        self.group = group
+        self.base = base
+
+    def pow(self, k: int) -> Element:
+        return self.group.pow(self.base, k)
+
+
 class Group(ABC):
     """A cyclic group of prime order q with generator g, and its Belenios string encoding."""
 

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from sqlalchemy import Engine, insert, select, update
 
+from hramada.counting.rules import rules_hash
 from hramada.crypto.groups import get_group
 from hramada.election.box import BallotBox
 from hramada.election.credentials import parse_public_credentials
@@ -26,13 +27,15 @@ from hramada.election.setup import make_election, make_trustees, new_uuid
 from hramada.election.trustees import check_trustee_key, election_public_key
 from hramada.protocol.archive import WriteFailed
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
-from hramada.protocol.model import Template, TrusteePublicKey
+from hramada.protocol.model import Election, Template, TrusteePublicKey
 from hramada.protocol.trustees import Trustee
 from hramada.server import adminlog
 from hramada.server.ceremony import Ceremonies, parse_threshold
 from hramada.server.checking import Checker
 from hramada.server.config import Settings
-from hramada.server.drafts import check_window, parse_draft, parse_time
+from hramada.server.council import seats_info
+from hramada.server.drafts import bind_rules, check_window, parse_draft, parse_time
+from hramada.server.durability import save_checkpoint
 from hramada.server.live import Live
 from hramada.server.problems import Problem
 from hramada.server.registrations import Registrations
@@ -96,6 +99,18 @@ class Elections:
     def path(self, uuid: str) -> Path:
         return self.settings.archives / f"{uuid}.bel"
 
+    def rules_path(self, uuid: str) -> Path:
+        """The seat rules file the election is bound to, kept byte for byte beside its archive."""
+        return self.settings.archives / f"{uuid}.rules.json"
+
+    def rules_text(self, uuid: str) -> bytes:
+        if uuid not in self.live and uuid not in self.broken:
+            raise Problem(404, "election", "there is no such election")  # nor a public draft
+        try:
+            return self.rules_path(uuid).read_bytes()
+        except FileNotFoundError:
+            raise Problem(404, "seat rules", "this election has no seat rules") from None
+
     def load(self) -> None:
         """Re-open every opened election from its archive (after a restart or a crash).
 
@@ -121,7 +136,10 @@ class Elections:
                     log.error("election %s: its tally could not be computed: %s", row.uuid, e)
 
     def close_all(self) -> None:
+        """At shutdown: checkpoint every election (a restart then checks no ballot again)."""
         for live in self.live.values():
+            if not live.problem:
+                save_checkpoint(live.box.writer)
             live.box.close_file()
 
     def _storage_failed(self, uuid: str, error: WriteFailed) -> Problem:
@@ -259,9 +277,11 @@ class Elections:
                     "min": q.min,
                     "max": q.max,
                     "blank": bool(q.blank),
+                    "candidates": msgspec.to_builtins(q.candidates),
                 }
                 for q in template.questions
             ],
+            "seats": self._seats(uuid, template, row.group_name, box),
             "eligible": len(box.ctx.credentials) if box else self._credential_count(row),
             "ballots": len(box.ballots) if box else 0,
             "voters": len(live.last) if live else 0,
@@ -290,6 +310,31 @@ class Elections:
             info["registration"] = row.registration
             info["registry"] = self.registrations.binding(row)
         return info
+
+    def _seats(self, uuid: str, template: Template, group: str, box: BallotBox | None) -> Any:
+        """The seat rules and, once the result is published, the seats (None: no rules)."""
+        path = self.rules_path(uuid)
+        if not path.exists():
+            return None
+        election = (
+            box.ctx.election
+            if box
+            else Election(
+                version=1,
+                description=template.description,
+                name=template.name,
+                group=group,
+                public_key="",
+                questions=template.questions,
+                uuid=uuid,
+            )
+        )
+        result = box.result if box else None
+        seed = box.writer.durable_head if box and box.result is not None else None
+        turnout = None
+        if box and box.tally:
+            turnout = (box.tally.total_weight, sum(box.ctx.credentials.values()))
+        return seats_info(path.read_bytes(), election, result, seed, turnout)
 
     def _credential_count(self, row: Any) -> int:
         if not row.credentials:
@@ -396,11 +441,14 @@ class Elections:
 
     def create(self, admin: tuple[int, str], body: Json) -> str:
         template, group = parse_draft(body)
+        template, rules = bind_rules(body, template, group)
         opens = parse_time(body.get("opens_at"), "opens_at")
         closes = parse_time(body.get("closes_at"), "closes_at")
         check_window(opens, closes)
         threshold = parse_threshold(body.get("threshold"))
         uuid = new_uuid()
+        if rules is not None:
+            self.rules_path(uuid).write_bytes(rules)
         with self.engine.begin() as db:
             db.execute(
                 insert(elections).values(
@@ -417,6 +465,8 @@ class Elections:
             if threshold is not None:
                 Ceremonies.create(db, uuid, threshold)
             detail = {"name": template.name, "group": group, "threshold": threshold}
+            if rules is not None:
+                detail["seat_rules"] = rules_hash(rules)
             adminlog.record(db, admin[1], "create", detail, uuid)
         return uuid
 

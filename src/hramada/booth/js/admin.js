@@ -177,6 +177,8 @@ async function onCreate(event) {
       opens_at: opens,
       closes_at: closes,
     };
+    const rules = $('new-seat-rules').files[0];
+    if (rules) body.seat_rules = await rules.text();
   } catch (error) {
     say($('new-error'), error.message);
     return;
@@ -219,6 +221,7 @@ async function loadElection() {
   say($('election-ballots'), String(e.ballots));
   say($('election-credentials'), e.credentials_fingerprint || t('admin.js.none'));
   say($('election-fingerprint'), e.fingerprint || t('admin.js.none'));
+  say($('election-seat-rules'), e.seats ? `sha256:${e.seats.hash}` : t('admin.js.none'));
   $('link-public').href = '/elections/' + enc(e.uuid);
   $('link-board').href = '/elections/' + enc(e.uuid) + '/board';
   $('link-result').href = '/elections/' + enc(e.uuid) + '/result';
