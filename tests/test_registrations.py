@@ -22,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import belenios_verify, hramada, needs_belenios
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 from server_harness import (
     HRAMADA,
@@ -500,3 +502,22 @@ def test_concurrent_posts_are_stored_together_once_each(desk: Desk) -> None:
 
     outcome = asyncio.run(close_while_posting())
     assert outcome is None or (outcome.status, outcome.check) == (409, "phase")
+
+
+_FIELD = st.one_of(st.text(max_size=80), st.integers(), st.none(), st.binary(max_size=40).map(_b64))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["credential", "prefix", "signature", "other"]), _FIELD, max_size=4
+    )
+)
+def test_any_malformed_post_is_a_clear_4xx(desk: Desk, body: dict[str, Any]) -> None:
+    from hramada.server.problems import Problem
+
+    with pytest.raises(Problem) as refused:
+        desk.desk.check(desk.uuid, body)
+    assert 400 <= refused.value.status < 500 and refused.value.message
