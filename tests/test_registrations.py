@@ -1,7 +1,8 @@
 """Anonymous registration: a registry's blind signatures admit credentials to an election.
 
 The election server runs as a real process; members' devices and the registry are played by
-this test through the library and `hramada registry`. Every refused registration must change
+this test through the library (one device through @cloudflare/blindrsa-ts in node, as the
+browser will) and `hramada registry`. Every refused registration must change
 nothing; the published registrations.json and issuance statement must pass `hramada verify`,
 the archive `belenios-tool election verify`, and each kind of tampering must be caught.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from blindrsa_node import Node
 from conftest import belenios_verify, hramada, needs_belenios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,6 +76,34 @@ def _member_in(uuid: str, group_name: str, pk: br.PublicKey) -> Member:
     public = group.encode(group.g_pow(derive_secret(credential, uuid, group.q)))
     input_msg = br.prepare(reg.VARIANT, reg.registration_message(uuid, public))
     return Member(credential, public, input_msg, br.blind(reg.VARIANT, pk, input_msg))
+
+
+def _browser_member(uuid: str, keys: Path, pk: br.PublicKey) -> tuple[Member, dict[str, str]]:
+    """A member whose device runs @cloudflare/blindrsa-ts (node) instead of our library."""
+    base = _member(uuid, pk)  # the credential only: blinding is redone by blindrsa-ts
+    node = Node()
+    try:
+        message = reg.registration_message(uuid, base.public)
+        blinded = node("blind", variant=reg.VARIANT.name, spki=pk.to_der().hex(), msg=message.hex())
+        (blind_sig,) = _registry_signs(keys, [bytes.fromhex(blinded["blinded_msg"])])
+        final = node(
+            "finalize",
+            variant=reg.VARIANT.name,
+            spki=pk.to_der().hex(),
+            input_msg=blinded["input_msg"],
+            blind_sig=blind_sig.hex(),
+            inv=blinded["inv"],
+        )
+    finally:
+        node.close()
+    input_msg = bytes.fromhex(blinded["input_msg"])
+    assert input_msg[32:] == message
+    body = {
+        "credential": base.public,
+        "prefix": _b64(input_msg[:32]),
+        "signature": _b64(bytes.fromhex(final["sig"])),
+    }
+    return base, body
 
 
 def _registry_signs(keys: Path, blinded: list[bytes]) -> list[bytes]:
@@ -152,6 +182,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         stranger = _member(other, pk)  # signed for another election
         sigs = _registry_signs(keys, [m.blinded.blinded_msg for m in [*members, stranger]])
         bodies = [_post(m, pk, s) for m, s in zip(members, sigs, strict=False)]
+        # The last member's device blinds and finalizes with blindrsa-ts, as the browser will.
+        members[MEMBERS - 1], bodies[MEMBERS - 1] = _browser_member(uuid, keys, pk)
         refusals["before open"] = _refusal(client, uuid, bodies[0])
         assert client.post(f"{admin}/registration/open").status_code == 200
         refusals["registry after open"] = client.put(
