@@ -553,3 +553,25 @@ def test_any_malformed_post_is_a_clear_4xx(desk: Desk, body: dict[str, Any]) -> 
     with pytest.raises(Problem) as refused:
         desk.desk.check(desk.uuid, body)
     assert 400 <= refused.value.status < 500 and refused.value.message
+
+
+def test_no_arrival_order_is_left_after_the_close(desk: Desk) -> None:
+    """Rows lie in key order once registration closes: SQLite keeps them so (WITHOUT ROWID),
+    PostgreSQL's table is rewritten in key order at the close."""
+    from sqlalchemy import text
+
+    bodies = sorted((desk.body() for _ in range(6)), key=lambda b: b["credential"], reverse=True)
+    for body in bodies:  # arriving in descending order
+        desk.desk.register(desk.uuid, body)
+    desk.desk.close((0, "test"), desk.desk._row(desk.uuid))
+    physical = "ORDER BY ctid" if desk.engine.dialect.name == "postgresql" else ""
+    with desk.engine.connect() as db:
+        stored = db.scalars(
+            text(f"SELECT credential FROM registrations WHERE election = :e {physical}"),
+            {"e": desk.uuid},
+        ).all()
+        by_key = db.scalars(
+            text("SELECT credential FROM registrations WHERE election = :e ORDER BY credential"),
+            {"e": desk.uuid},
+        ).all()
+    assert len(stored) == 6 and stored == by_key

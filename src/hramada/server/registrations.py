@@ -13,7 +13,7 @@ import base64
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, select, text, update
 
 from hramada.crypto.groups import get_group
 from hramada.election import registrations as reg
@@ -109,7 +109,15 @@ class Registrations:
             )
             detail = {"count": len(creds), "fingerprint": sha256_b64(public)}
             adminlog.record(db, admin[1], "registration close", detail, row.uuid, public=True)
+        self._forget_arrival_order()
         return detail
+
+    def _forget_arrival_order(self) -> None:
+        """PostgreSQL keeps rows in its heap in the order they came: rewrite the table in key
+        order (SQLite's WITHOUT ROWID table is kept in key order already)."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+                db.execute(text("CLUSTER registrations USING registrations_pkey"))
 
     def info(self, uuid: str) -> Json:
         """What a member's device needs: the registry's keys and whether registration is open."""
