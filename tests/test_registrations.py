@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from blindrsa_node import Node
 from conftest import belenios_verify, hramada, needs_belenios
@@ -39,11 +40,11 @@ from server_harness import (
 )
 
 from hramada.crypto import blind_rsa as br
-from hramada.crypto.credentials import derive_secret, generate_credential
 from hramada.crypto.groups import get_group
 from hramada.election import registrations as reg
 from hramada.election.ballot import create_ballot
 from hramada.election.context import context_from_archive
+from hramada.election.errors import Rejected
 from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import decode, encode
 from hramada.verify.verifier import verify_archive
@@ -57,28 +58,12 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-@dataclass
-class Member:
-    credential: str  # private, stays on the device
-    public: str
-    input_msg: bytes
-    blinded: br.Blinded
-
-
-def _member(uuid: str, pk: br.PublicKey) -> Member:
-    return _member_in(uuid, GROUP, pk)
-
-
-def _member_in(uuid: str, group_name: str, pk: br.PublicKey) -> Member:
+def _member(uuid: str, pk: br.PublicKey, group: str = GROUP) -> reg.Request:
     """A member's device: its own credential, and the blinded request for the registry."""
-    group = get_group(group_name)
-    credential = generate_credential()
-    public = group.encode(group.g_pow(derive_secret(credential, uuid, group.q)))
-    input_msg = br.prepare(reg.VARIANT, reg.registration_message(uuid, public))
-    return Member(credential, public, input_msg, br.blind(reg.VARIANT, pk, input_msg))
+    return reg.request_credential(get_group(group), uuid, pk)
 
 
-def _browser_member(uuid: str, keys: Path, pk: br.PublicKey) -> tuple[Member, dict[str, str]]:
+def _browser_member(uuid: str, keys: Path, pk: br.PublicKey) -> tuple[reg.Request, dict[str, str]]:
     """A member whose device runs @cloudflare/blindrsa-ts (node) instead of our library."""
     base = _member(uuid, pk)  # the credential only: blinding is redone by blindrsa-ts
     node = Node()
@@ -118,13 +103,9 @@ def _registry_signs(keys: Path, blinded: list[bytes]) -> list[bytes]:
     return [bytes.fromhex(line) for line in done.stdout.split()]
 
 
-def _post(member: Member, pk: br.PublicKey, blind_sig: bytes) -> dict[str, str]:
-    sig = br.finalize(reg.VARIANT, pk, member.input_msg, blind_sig, member.blinded.inv)
-    return {
-        "credential": member.public,
-        "prefix": _b64(member.input_msg[:32]),
-        "signature": _b64(sig),
-    }
+def _post(member: reg.Request, pk: br.PublicKey, blind_sig: bytes) -> dict[str, str]:
+    posted: dict[str, str] = msgspec.to_builtins(reg.finish_registration(member, pk, blind_sig))
+    return posted
 
 
 @dataclass
@@ -440,7 +421,7 @@ class Desk:
     engine: Any
 
     def body(self) -> dict[str, str]:
-        member = _member_in(self.uuid, "Ed25519", self.sk.public)
+        member = _member(self.uuid, self.sk.public, "Ed25519")
         return _post(member, self.sk.public, br.blind_sign(self.sk, member.blinded.blinded_msg))
 
     def count(self) -> int:
@@ -575,3 +556,20 @@ def test_no_arrival_order_is_left_after_the_close(desk: Desk) -> None:
             {"e": desk.uuid},
         ).all()
     assert len(stored) == 6 and stored == by_key
+
+
+def test_a_device_refuses_an_answer_that_does_not_verify() -> None:
+    """A registry answering with another key (to mark a member) is caught on the device."""
+    sk, other = br.generate_key(2048), br.generate_key(2048)
+    request = _member("8eqXHoxM5aqc3r", sk.public, "Ed25519")
+    with pytest.raises(br.BlindRSAError):
+        reg.finish_registration(
+            request, sk.public, br.blind_sign(other, request.blinded.blinded_msg)
+        )
+    posted = reg.finish_registration(
+        request, sk.public, br.blind_sign(sk, request.blinded.blinded_msg)
+    )
+    prefix, signature = reg.decode_registration(posted)
+    reg.check_registration("8eqXHoxM5aqc3r", sk.public, posted.credential, prefix, signature)
+    with pytest.raises(Rejected):
+        reg.check_registration("8eqXHoxM5aqc3s", sk.public, posted.credential, prefix, signature)
