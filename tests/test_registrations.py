@@ -221,6 +221,9 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         r = client.get(f"/elections/{uuid}/registrations.json")
         assert r.status_code == 200
         (folder / "registrations.json").write_bytes(r.content)
+        page = client.get(f"/elections/{uuid}").text  # the verify steps name the file
+        assert f"/elections/{uuid}/registrations.json" in page
+        assert client.get(f"/api/elections/{uuid}").json()["registry"] == binding
         beside = data / "elections" / f"{uuid}.registrations.json"
         assert beside.read_bytes() == r.content and (data / "elections" / f"{uuid}.bel").exists()
         assert client.get(f"/elections/{other}/registrations.json").status_code == 409  # a draft

@@ -287,6 +287,7 @@ class Elections:
             "voters": len(live.last) if live else 0,
             "chain_head": box.writer.durable_head if box else None,
             "fingerprint": box.ctx.fingerprint if box else None,
+            "registry": self.registrations.binding(row),  # anonymous registration's keys
             "decisions": [
                 {"time": e.time, "action": e.action, "detail": e.as_json()["detail"]}
                 for e in decisions
@@ -308,7 +309,6 @@ class Elections:
             creds = row.credentials
             info["credentials_fingerprint"] = sha256_b64(creds) if creds else None
             info["registration"] = row.registration
-            info["registry"] = self.registrations.binding(row)
         return info
 
     def _seats(self, uuid: str, template: Template, group: str, box: BallotBox | None) -> Any:
