@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -204,7 +205,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals.update(languages=LANGUAGES, language_names=NATIVE_NAMES, url=url)
-environment.filters.update(utc=utc_time)
+environment.filters.update(utc=utc_time, shell=shlex.quote)
 environment.globals.update(result_rows=result_rows, known=_known, hemicycle=hemicycle)
 
 
