@@ -155,6 +155,6 @@ def test_a_list_granted_the_gender_exception_shows_the_share_it_must_meet() -> N
     info["seats"] = seats_info(rules, council_election(lists), None, None)
     info["questions"][0]["candidates"] = [
         [{"name": n, "gender": g} for n, g in p] for p in lists.values()
-    ]  # noqa: E501
+    ]
     shares = re.findall(r"at least (\d+) % of the less", render("vote.html", "en", election=info))
     assert shares == ["40", "40", "20"]
