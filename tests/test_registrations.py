@@ -360,10 +360,20 @@ def _restate(published: Published, folder: Path, **changes: Any) -> None:
 
 def test_more_registrations_than_issued_is_caught(published: Published, tmp_path: Path) -> None:
     folder, _ = _copy(published, tmp_path)
-    _restate(published, folder, issued=MEMBERS)
+    _restate(published, folder, issued=MEMBERS, registrars={"alesia": MEMBERS})
     assert _checks(folder) == set()  # as many as issued: fine
-    _restate(published, folder, issued=MEMBERS - 1)
+    _restate(published, folder, issued=MEMBERS - 1, registrars={"alesia": MEMBERS - 1})
     assert _checks(folder) == {"issuance count"}
+
+
+def test_a_statement_that_does_not_add_up_is_caught(published: Published, tmp_path: Path) -> None:
+    folder, _ = _copy(published, tmp_path)
+    _restate(published, folder, registrars={"alesia": 3, "ihar": 3})  # 6, but 5 issued
+    assert _checks(folder) == {"issuance counts"}
+    _restate(published, folder, registrars={"alesia": 3, "ihar": 2}, members=5)
+    assert _checks(folder) == set()
+    _restate(published, folder, members=4)  # 5 signatures for 4 members
+    assert _checks(folder) == {"issuance counts"}
 
 
 def test_a_statement_for_another_election_is_caught(published: Published, tmp_path: Path) -> None:
