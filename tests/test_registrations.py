@@ -586,3 +586,14 @@ def test_a_device_refuses_an_answer_that_does_not_verify() -> None:
     reg.check_registration("8eqXHoxM5aqc3r", sk.public, posted.credential, prefix, signature)
     with pytest.raises(Rejected):
         reg.check_registration("8eqXHoxM5aqc3s", sk.public, posted.credential, prefix, signature)
+
+
+def test_registry_commands_refuse_bad_input(published: Published, tmp_path: Path) -> None:
+    weak = hramada("registry", "keygen", "--out", str(tmp_path / "weak"), "--bits", "1024")
+    assert weak.returncode == 1 and "key size" in weak.stderr
+    assert not (tmp_path / "weak").exists()
+    bad = hramada("registry", "statement", "--keys", str(published.keys), "--election",
+                  "8eqXHoxM5aqc3r", "--issued", "1", "--members", "1", "--registrar", "alesia",
+                  "--out", str(tmp_path / "s.json"))  # fmt: skip
+    assert bad.returncode == 1 and "NAME=COUNT" in bad.stderr
+    assert not (tmp_path / "s.json").exists()
