@@ -44,6 +44,7 @@ ROUTES = {
     "trustees_json": "/elections/{uuid}/trustees.json",
     "credentials_json": "/elections/{uuid}/public_credentials.json",
     "archive": "/elections/{uuid}/archive.bel",
+    "registrations_json": "/elections/{uuid}/registrations.json",
     "rules_json": "/elections/{uuid}/rules.json",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",

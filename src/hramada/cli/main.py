@@ -85,6 +85,7 @@ def _print_report(report: Report) -> int:
     console.print(
         f"{report.events} events, {report.ballots} valid ballots"
         + ("" if report.tallied is None else f", {report.tallied} tallied")
+        + ("" if report.registrations is None else f", {report.registrations} registrations")
     )
     for table in result_tables(report.election, report.result):
         console.print(table)
