@@ -4,6 +4,8 @@
 //! Single multiplications are constant-time (they may carry secrets); only `ed25519_multiscalar_vartime`,
 //! used on public values by the verifiers, is variable-time.
 
+mod ff;
+
 use curve25519_dalek::constants::ED25519_BASEPOINT_TABLE;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -105,5 +107,6 @@ fn hramada_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(ed25519_mul, m)?)?;
     m.add_function(wrap_pyfunction!(ed25519_base_mul, m)?)?;
     m.add_function(wrap_pyfunction!(ed25519_multiscalar_vartime, m)?)?;
+    ff::register(m)?;
     Ok(())
 }

@@ -33,6 +33,11 @@ class FixedBase(ABC):
         """base^k * x^c for public inputs (verification: variable time is allowed)."""
         return self.group.mul(self.pow(k), self.group.pow(x, c))
 
+    def pow_mul_shifted(self, k: int, x: Element, c: int, m: int) -> Element:
+        """base^k * (x / g^m)^c for public inputs: a disjunctive proof's commitment for the
+        plaintext m, with x unshifted so that a group can share its work on x across m."""
+        return self.pow_mul(k, x if m == 0 else self.group.mul(x, self.group.g_pow_small(-m)), c)
+
 
 class Group(ABC):
     """A cyclic group of prime order q with generator g, and its Belenios string encoding."""
