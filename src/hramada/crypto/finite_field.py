@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import gmpy2
@@ -23,20 +24,24 @@ class FiniteFieldFixedBase(FixedBase):
 
     def __init__(self, group: FiniteFieldGroup, base: mpz) -> None:
         self.group = group
-        self.p = p = group.p
-        self.q = q = group.q
-        self.nbytes = (q.bit_length() + 7) // 8
+        self.p = group.p
+        self.q = group.q
+        self.nbytes = (group.q.bit_length() + 7) // 8
+        self.base = base
+        self._native: object = None
+
+    @cached_property
+    def rows(self) -> list[list[mpz]]:
+        """Built on first use: with the native core, verification never needs them."""
+        p, b = self.p, self.base
         rows: list[list[mpz]] = []
-        b = base
         for _ in range(self.nbytes):
             row = [mpz(1), b]
             for _ in range(2, 1 << _WINDOW):
                 row.append(row[-1] * b % p)
             rows.append(row)
             b = row[-1] * b % p
-        self.rows = rows
-        self.base = base
-        self._native: object = None
+        return rows
 
     def pow(self, k: int) -> Element:
         p = self.p
