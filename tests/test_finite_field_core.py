@@ -67,6 +67,11 @@ def test_products_agree(name: str) -> None:
         want = pure.mul(pure.g_pow(k), pure.pow(x, c))
         assert native.g_pow_mul(k, x, c) == pure.g_pow_mul(k, x, c) == want
         assert tables[0].pow_mul(k, x, c) == tables[1].pow_mul(k, x, c)
+        assert (
+            native.pow2(x, k, y, c)
+            == pure.pow2(x, k, y, c)
+            == pure.mul(pure.pow(x, k), pure.pow(y, c))
+        )
         shifted = pure.mul(pure.pow(y, k), pure.pow(pure.div(x, pure.g_pow(m)), c))
         assert tables[0].pow_mul_shifted(k, x, c, m) == shifted
         assert tables[1].pow_mul_shifted(k, x, c, m) == shifted

@@ -137,6 +137,11 @@ class FiniteFieldGroup(Group):
     def pow(self, a: Element, k: int) -> Element:
         return gmpy2.powmod(a, k % self.q, self.p)
 
+    def pow2(self, a: Element, k: int, b: Element, c: int) -> Element:
+        if self.core is None:
+            return super().pow2(a, k, b, c)
+        return self.core.product([], [(a, k), (b, c)])
+
     def fixed_base(self, base: Element) -> FiniteFieldFixedBase:
         return FiniteFieldFixedBase(self, base)
 

@@ -90,6 +90,10 @@ class Group(ABC):
             acc = self.mul(acc, x)
         return acc
 
+    def pow2(self, a: Element, k: int, b: Element, c: int) -> Element:
+        """a^k * b^c for public inputs (verification: variable time is allowed)."""
+        return self.mul(self.pow(a, k), self.pow(b, c))
+
     def g_pow(self, k: int) -> Element:
         return self._g_table.pow(k)
 

@@ -45,7 +45,7 @@ def decryption_verify(
 ) -> bool:
     c, r = proof
     a = group.g_pow_mul(r, public, c)
-    b = group.mul(group.pow(alpha, r), group.pow(factor, c))
+    b = group.pow2(alpha, r, factor, c)
     return c == group.hash_to_scalar(prefix, [a, b])
 
 
