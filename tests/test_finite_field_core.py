@@ -105,10 +105,10 @@ def test_core_refuses_what_it_cannot_compute() -> None:
     assert native.core is not None
     core, n = native.core.core, native.core.nbytes
     with pytest.raises(ValueError, match="not in"):
-        core.chain(int(native.p).to_bytes(n, "big"), 64)
+        core.chain(int(native.p).to_bytes(n, "big"), 256)
     with pytest.raises(ValueError, match="not in"):
-        core.chain(bytes(n), 64)
-    chain = core.chain(int(native.g).to_bytes(n, "big"), 64)
+        core.chain(bytes(n), 256)
+    chain = core.chain(int(native.g).to_bytes(n, "big"), 256)
     with pytest.raises(ValueError, match="too long"):
         core.product([], [(chain, (2**256).to_bytes(33, "big"))])
     table = native.g_table.native_table(native.core)

@@ -4,7 +4,7 @@
 //!
 //! Everything here is variable-time and for public inputs only (verification). Elements cross
 //! the Python boundary as big-endian bytes; exponents as big-endian bytes that Python has
-//! reduced into range (a `FfChain` takes exponents below 2^(4 * len), a `FfTable` below
+//! reduced into range (a `FfChain` takes exponents below 2^bits, a `FfTable` below
 //! 256^rows), and anything longer is refused.
 
 use std::cell::RefCell;
@@ -216,19 +216,17 @@ impl FfGroup {
         })
     }
 
-    /// x^(2^(4j)) for j < len, for exponents below 2^(4 * len) of the element x.
-    fn chain(&self, py: Python<'_>, x: &[u8], len: usize) -> PyResult<FfChain> {
+    /// x^(2^i) for i < bits, for exponents below 2^bits of the element x.
+    fn chain(&self, py: Python<'_>, x: &[u8], bits: usize) -> PyResult<FfChain> {
         let m = self.m.clone();
         py.allow_threads(|| {
             with_ctx(|ctx| {
-                let mut powers = Vec::with_capacity(len);
+                let mut powers = Vec::with_capacity(bits);
                 let cur = m.enter(x, ctx)?;
-                for j in 0..len {
+                for i in 0..bits {
                     powers.push(Modulus::dup(&cur)?);
-                    if j + 1 < len {
-                        for _ in 0..4 {
-                            m.mul(&cur, &cur, &cur, ctx)?;
-                        }
+                    if i + 1 < bits {
+                        m.mul(&cur, &cur, &cur, ctx)?;
                     }
                 }
                 Ok(FfChain {
@@ -313,39 +311,64 @@ impl FfGroup {
     }
 }
 
-/// The squares x^(2^(4j)) of one element: Yao's method then costs about
-/// (len + 30) multiplications an exponent, and the 4 * len squarings are paid once.
+/// The squares x^(2^i) of one element, paid once; each exponent then costs only Yao's
+/// multiplications over a sliding window: about 60 for a 256-bit exponent.
 #[pyclass(frozen, module = "hramada_native")]
 struct FfChain {
     m: std::sync::Arc<Modulus>,
     powers: Vec<Bn>,
 }
 
+/// Bit i (0 = least significant) of a big-endian byte string.
+fn bit(e: &[u8], i: usize) -> usize {
+    e.len()
+        .checked_sub(1 + i / 8)
+        .map_or(0, |at| usize::from(e[at] >> (i % 8) & 1))
+}
+
 impl FfChain {
     fn pow(&self, e: &[u8], ctx: *mut BN_CTX) -> PyResult<Option<Bn>> {
-        // Bucket the powers by their base-16 digit, then sum_d d * bucket_d by running products.
-        let mut buckets: [Option<Bn>; 16] = Default::default();
-        for (i, byte) in e.iter().rev().enumerate() {
-            for (j, digit) in [(2 * i, byte & 15), (2 * i + 1, byte >> 4)] {
-                if digit != 0 {
-                    let power = self
-                        .powers
-                        .get(j)
-                        .ok_or_else(|| PyValueError::new_err("exponent too long for the chain"))?;
-                    self.m.times(&mut buckets[digit as usize], power, ctx)?;
-                }
+        let nbits = e.len() * 8;
+        let w = if nbits <= 320 { 4 } else { 6 };
+        // e = sum of odd window values v_i * 2^i: bucket[v] collects the powers x^(2^i).
+        let mut buckets: Vec<Option<Bn>> = (0..1usize << (w - 1)).map(|_| None).collect();
+        let mut i = 0;
+        while i < nbits {
+            if bit(e, i) == 0 {
+                i += 1;
+                continue;
             }
+            let v = (0..w).fold(0, |v, k| v | bit(e, i + k) << k);
+            let power = self
+                .powers
+                .get(i)
+                .ok_or_else(|| PyValueError::new_err("exponent too long for the chain"))?;
+            self.m.times(&mut buckets[v >> 1], power, ctx)?;
+            i += w;
         }
-        let (mut running, mut total): (Option<Bn>, Option<Bn>) = (None, None);
+        // prod B_v^v = T^2 * prod B_v with T = prod B_v^((v-1)/2), by running products.
+        let (mut running, mut half): (Option<Bn>, Option<Bn>) = (None, None);
         for bucket in buckets.iter().skip(1).rev() {
             if let Some(b) = bucket {
                 self.m.times(&mut running, b, ctx)?;
             }
             if let Some(r) = &running {
-                self.m.times(&mut total, r, ctx)?;
+                self.m.times(&mut half, r, ctx)?;
             }
         }
-        Ok(total)
+        if let Some(b) = &buckets[0] {
+            self.m.times(&mut running, b, ctx)?;
+        }
+        let Some(all) = running else {
+            return Ok(None);
+        };
+        let Some(t) = half else {
+            return Ok(Some(all));
+        };
+        self.m.mul(&t, &t, &t, ctx)?;
+        let mut out = Some(t);
+        self.m.times(&mut out, &all, ctx)?;
+        Ok(out)
     }
 }
 

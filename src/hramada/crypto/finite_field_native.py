@@ -7,14 +7,14 @@ from hramada_native import FfChain, FfGroup, FfTable
 
 from hramada.crypto.group import Element
 
-_CHAINS = 256  # elements whose square chains are kept: a ballot's ciphertexts and their sums
+_CHAIN_BYTES = 64 << 20  # memory for kept square chains: about 800 elements in BELENIOS-2048
 
 
 class FfCore:
     """Variable-time products of fixed-base and public-element powers in Z_p^* (verification).
 
-    Every element x that is exponentiated gets its chain x^(16^j) once (the squarings, about
-    two thirds of an exponentiation); each exponent of x then costs only Yao's multiplications.
+    Every element x that is exponentiated gets its chain x^(2^i) once (the squarings, about
+    four fifths of an exponentiation); each exponent of x then costs only Yao's multiplications.
     A ballot uses each alpha and beta in two or more commitments and in its membership test
     x^q = 1, so the chain is shared by all of them.
     """
@@ -23,7 +23,8 @@ class FfCore:
         self.q = q
         self.nbytes = (p.bit_length() + 7) // 8
         self.ebytes = (q.bit_length() + 7) // 8
-        self.digits = (q.bit_length() + 3) // 4
+        self.bits = q.bit_length()
+        self.keep = max(16, min(256, _CHAIN_BYTES // (self.bits * (self.nbytes + 48))))
         self.core = FfGroup(int(p).to_bytes(self.nbytes, "big"))
         self.chains: dict[Element, FfChain] = {}
         self.q_bytes = q.to_bytes(self.ebytes, "big")
@@ -32,9 +33,9 @@ class FfCore:
     def chain(self, x: Element) -> FfChain:
         chain = self.chains.get(x)
         if chain is None:
-            if len(self.chains) >= _CHAINS:
+            if len(self.chains) >= self.keep:
                 del self.chains[next(iter(self.chains))]  # the oldest
-            chain = self.core.chain(int(x).to_bytes(self.nbytes, "big"), self.digits)
+            chain = self.core.chain(int(x).to_bytes(self.nbytes, "big"), self.bits)
             self.chains[x] = chain
         return chain
 
