@@ -6,6 +6,7 @@ fails instead of skipping.
 
 from __future__ import annotations
 
+import pickle
 from functools import cache
 
 import gmpy2
@@ -98,6 +99,19 @@ def test_membership_agrees(name: str) -> None:
     for s in (1, 2, native.q - 1):
         x = pure.g_pow(s)
         assert native.is_member(x) and native.decode(str(x)) == x
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_groups_and_tables_pickle(name: str) -> None:
+    """Process pools and cluster engines ship groups and key tables between processes."""
+    for group in paths(name):
+        y = group.g_pow(777)
+        table = group.fixed_base(y)
+        table.pow_mul(1, y, 1)  # the native table now exists
+        copy, table_copy = pickle.loads(pickle.dumps((group, table)))
+        assert (copy.core is None) == (group.core is None)
+        assert copy.g_pow_mul(5, y, 7) == group.g_pow_mul(5, y, 7)
+        assert table_copy.pow_mul_shifted(5, y, 7, 2) == table.pow_mul_shifted(5, y, 7, 2)
 
 
 def test_core_refuses_what_it_cannot_compute() -> None:

@@ -51,6 +51,10 @@ class FiniteFieldFixedBase(FixedBase):
                 acc = acc * row[digit] % p
         return acc
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the native table (not picklable), rebuilt on first use."""
+        return {**self.__dict__, "_native": None}
+
     def native_table(self, core: FfCore) -> object:
         if self._native is None:
             self._native = core.table(self.base)
@@ -101,6 +105,10 @@ class FiniteFieldGroup(Group):
         # Legendre symbol decides membership without an exponentiation.
         self.safe_prime = p == 2 * q + 1
         self.core = _native_core(p, q)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickled as its parameters: the native core is rebuilt where the group lands."""
+        return (_restore, (self.name, int(self.p), self.q, int(self.g), self.core is None))
 
     def pure(self) -> FiniteFieldGroup:
         """The same group on gmpy2 alone: the reference path."""
@@ -153,3 +161,8 @@ class FiniteFieldGroup(Group):
 
     def element_key(self, x: Element) -> int:
         return int(x)
+
+
+def _restore(name: str, p: int, q: int, g: int, pure: bool) -> FiniteFieldGroup:
+    group = FiniteFieldGroup(name, p, q, g)
+    return group.pure() if pure else group
