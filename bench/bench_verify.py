@@ -140,7 +140,7 @@ def main() -> None:
 
 # Where `hramada verify` spends its time, by the functions that do the work.
 _PARTS = {
-    "chain": "square chains x^(16^j) of each element (native)",
+    "chain": "square chains x^(2^i) of each element (native)",
     "product": "Yao products and fixed-base combs (native)",
     "powmod": "gmpy2 powmod",
     "pow": "fixed-base comb in Python",
