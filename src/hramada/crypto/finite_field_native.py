@@ -7,7 +7,7 @@ from hramada_native import FfChain, FfGroup, FfTable
 
 from hramada.crypto.group import Element
 
-_CHAIN_BYTES = 64 << 20  # memory for kept square chains: about 800 elements in BELENIOS-2048
+_CHAIN_BYTES = 32 << 20  # memory for kept square chains (a BELENIOS-2048 chain is 80 kB)
 
 
 class FfCore:
@@ -24,7 +24,7 @@ class FfCore:
         self.nbytes = (p.bit_length() + 7) // 8
         self.ebytes = (q.bit_length() + 7) // 8
         self.bits = q.bit_length()
-        self.keep = max(16, min(256, _CHAIN_BYTES // (self.bits * (self.nbytes + 48))))
+        self.keep = max(16, min(256, _CHAIN_BYTES // (self.bits * (self.nbytes + 56))))
         self.core = FfGroup(int(p).to_bytes(self.nbytes, "big"))
         self.chains: dict[Element, FfChain] = {}
         self.q_bytes = q.to_bytes(self.ebytes, "big")
