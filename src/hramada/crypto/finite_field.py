@@ -130,6 +130,15 @@ class FiniteFieldGroup(Group):
         return mpz(s)
 
     def is_member(self, x: mpz) -> bool:
+        """x^q = 1, element by element, never batched.
+
+        A batch test (prod x_i^w_i)^q = 1 with random 128-bit weights w_i misses a component of
+        prime order l dividing (p-1)/q with probability 1/l. For BELENIOS-2048,
+        p - 1 = 2 * 3 * q * n with n a 1790-bit composite free of prime factors below 2^24 and
+        not factored: the Jacobi symbol would remove the 2-part and a cubic-residue test (a
+        2046-bit exponentiation) the 3-part, but the unknown factors of n would still bound the
+        error only by 2^-24. RFC-3526-2048 is a safe-prime group: the Legendre symbol is exact.
+        """
         if self.safe_prime:
             return bool(gmpy2.jacobi(x, self.p) == 1)
         if self.core is not None:
