@@ -114,6 +114,17 @@ def test_groups_and_tables_pickle(name: str) -> None:
         assert table_copy.pow_mul_shifted(5, y, 7, 2) == table.pow_mul_shifted(5, y, 7, 2)
 
 
+def test_belenios_cofactor_as_documented() -> None:
+    """is_member's docstring: p - 1 = 2 * 3 * q * n, n odd, not divisible by 3, no small factor
+    (checked here below 2^16; below 2^24 when the argument was written), and not prime."""
+    group = paths("BELENIOS-2048")[0]
+    p, q = int(group.p), group.q
+    assert (p - 1) % q == 0 and (p - 1) % (q * q) != 0
+    n, rest = divmod((p - 1) // q, 6)
+    assert rest == 0 and n.bit_length() == 1790 and not gmpy2.is_prime(n)
+    assert gmpy2.gcd(n, gmpy2.primorial(1 << 16)) == 1
+
+
 def test_core_refuses_what_it_cannot_compute() -> None:
     native, _ = paths("BELENIOS-2048")
     assert native.core is not None
