@@ -1,6 +1,7 @@
 //! Native group arithmetic for Hramada, one module per kind of group.
 
 mod ed25519;
+mod ff;
 
 use pyo3::prelude::*;
 
@@ -9,5 +10,6 @@ use pyo3::prelude::*;
 fn hramada_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BACKEND", "curve25519-dalek 4.1")?;
     ed25519::register(m)?;
+    ff::register(m)?;
     Ok(())
 }
