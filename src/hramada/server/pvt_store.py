@@ -222,16 +222,16 @@ class PvtStore:
             select(pvt_submissions.c.photo_hash).where(pvt_submissions.c.id == submission)
         ).scalar()
 
-    def delete_photo(self, submission: int) -> None:
-        """Drop a verified photo, keeping its hash."""
-        if submission not in self._verified_ids():
-            raise Problem(409, "photo", "only a verified submission's photo can be deleted")
+    def delete_verified_photos(self) -> int:
+        """Drop the photos of verified submissions, keeping their hashes; how many went."""
+        verified = self._verified_ids()
         with self.engine.begin() as db:
-            db.execute(
-                update(pvt_submissions).where(pvt_submissions.c.id == submission).values(photo=None)
+            gone = db.execute(
+                update(pvt_submissions)
+                .where(pvt_submissions.c.id.in_(verified), pvt_submissions.c.photo.is_not(None))
+                .values(photo=None)
             )
-
-    # -- the count ---------------------------------------------------------------------------
+        return int(gone.rowcount)
 
     def _verified_ids(self) -> set[int]:
         with self.engine.connect() as db:
