@@ -13,7 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from hramada.booth.pages import STATIC_DIR
 from hramada.server import pvt_web
-from hramada.server.app import SecurityHeaders, not_found, problem_answer
+from hramada.server.app import Failures, SecurityHeaders, not_found, problem_answer
 from hramada.server.config import Settings
 from hramada.server.limits import Penalties
 from hramada.server.problems import Problem
@@ -29,6 +29,7 @@ def create_pvt_app(data_dir: Path, database_url: str | None = None) -> Starlette
         app.state.settings = settings
         app.state.store = store
         app.state.engine = store.engine
+        app.state.large_uploads = 0
         app.state.penalties = Penalties(
             settings.limits.rejections_per_minute, settings.limits.rejection_burst
         )
@@ -39,7 +40,7 @@ def create_pvt_app(data_dir: Path, database_url: str | None = None) -> Starlette
 
     return Starlette(
         routes=[*pvt_web.routes, Mount("/static", StaticFiles(directory=STATIC_DIR))],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(Failures)],
         exception_handlers={Problem: problem_answer, 404: not_found, 405: not_found},
         lifespan=lifespan,
     )

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, and_, delete, func, insert, select, update
 
 from hramada.observe.pvt import chain, tally, tokens
 from hramada.observe.pvt.photo import clean_photo, photo_hash
+from hramada.protocol.secret_files import private_folder
 from hramada.server.database import connect
 from hramada.server.problems import Problem
 from hramada.server.pvt_tables import (
@@ -57,8 +58,11 @@ class PvtStore:
 
     @classmethod
     def open(cls, data_dir: Path, database_url: str | None = None) -> PvtStore:
+        private_folder(data_dir)
+        if database_url is None:
+            db = data_dir / "pvt.sqlite"
+            os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
         url = database_url or f"sqlite:///{(data_dir / 'pvt.sqlite').resolve()}"
-        data_dir.mkdir(parents=True, exist_ok=True)
         return cls(connect(url), signing_key(data_dir))
 
     # -- what the organisers import ----------------------------------------------------------

@@ -92,7 +92,7 @@ async def _submit(request: Request) -> int:
     return await run_in_threadpool(_store(request).submit, code, station, candidate, photo)
 
 
-@penalized
+@penalized("submit")
 async def submit_api(request: Request) -> Response:
     return JSONResponse({"submission": await _submit(request)}, status_code=201)
 
@@ -102,7 +102,7 @@ async def submit_page(request: Request) -> Response:
     if request.method == "GET":
         return page(request, "pvt_submit.html", candidates=candidates, done=False, error=None)
     try:
-        await penalized(_submit_ok)(request)
+        await penalized("submit")(_submit_ok)(request)
     except Problem as p:
         error = {"check": p.check, "message": p.message}
         return page(
@@ -133,7 +133,7 @@ async def moderate_page(request: Request) -> Response:
     return page(request, "pvt_moderate.html", user=user and user[1], pending=pending)
 
 
-@penalized
+@penalized("login")
 async def moderator_login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=3, max_part_size=1024)
     username, password = form.get("username"), form.get("password")
