@@ -230,5 +230,39 @@ def flags_and_publishes(
 
     links = [Publication(**p) for p in publications]
     assert verify_chain(bytes.fromhex(chain["public_key"]), links) == []
+    saved = tmp_path / "publications.json"
+    saved.write_text(json.dumps(chain))
+    assert "2 publications chained and signed" in cli("verify-chain", str(saved))
+    publications[0]["body"] = publications[0]["body"].replace('"verified":2', '"verified":3')
+    saved.write_text(json.dumps(chain))
+    edited = hramada("pvt", "verify-chain", str(saved))
+    assert edited.returncode == 1 and "does not hash" in edited.stderr
     page = client.get("/", headers={"accept-language": "pl"}).text
     assert "101" in page and publications[-1]["hash"] in page and "<svg" in page
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_store_on_either_database(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The migration matches the tables, and a code spent twice adds one row, on both."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    import hramada.server.pvt_tables  # noqa: F401  (registers the tables)
+    from hramada.server.problems import Problem
+    from hramada.server.tables import metadata
+
+    url = None if kind == "sqlite" else str(request.getfixturevalue("postgres"))
+    store = PvtStore.open(tmp_path / "pvt", url)
+    with store.engine.connect() as db:
+        diffs = compare_metadata(MigrationContext.configure(db), metadata)
+    assert [d for d in diffs if "pvt_" in str(d)] == []
+    store.import_stations(STATIONS)
+    store.set_candidates(["A", "B"])
+    (code,) = store.add_codes(1)
+    store.submit(code, "201", "B", photo_with_gps())
+    with pytest.raises(Problem, match="already been used"):
+        store.submit(code, "201", "A", None)
+    assert state(store)[0] == 1
+    store.engine.dispose()

@@ -178,6 +178,33 @@ def publish(data: Data = DEFAULT_DATA, database: Database = None) -> None:
     console.print(p.hash)
 
 
+@pvt_app.command("verify-chain")
+def verify_chain(
+    file: Annotated[Path, typer.Argument(help="publications.json as the server publishes it.")],
+) -> None:
+    """Check that every publication hashes, is signed by the published key, and follows the
+    one before it: a report edited after publication fails here."""
+    from hramada.observe.pvt.chain import Publication
+    from hramada.observe.pvt.chain import verify_chain as check
+
+    try:
+        document = json.loads(_read(file))
+        key = bytes.fromhex(document["public_key"])
+        chain = [
+            Publication(p["body"], p["hash"], p["signature"]) for p in document["publications"]
+        ]
+        problems = check(key, chain)
+    except (ValueError, KeyError, TypeError) as e:
+        err.print(Text("error: ", style="red") + Text(f"not a publication chain: {e}"))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    for problem in problems:
+        err.print(Text("FAILED ", style="red") + Text(problem))
+    if problems:
+        raise typer.Exit(1)
+    head = chain[-1].hash if chain else "(empty)"
+    console.print(f"{len(chain)} publications chained and signed; latest {head}")
+
+
 @pvt_app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
