@@ -231,5 +231,6 @@ def serve(
         timeout_keep_alive=int(limits.keep_alive_seconds),
         access_log=False,  # no client addresses in any log
         server_header=False,
+        proxy_headers=False,  # the rate limits' client address is the peer's own
         log_level="warning",
     )
