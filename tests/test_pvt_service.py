@@ -266,3 +266,21 @@ def test_the_store_on_either_database(
         store.submit(code, "201", "A", None)
     assert state(store)[0] == 1
     store.engine.dispose()
+
+
+def test_only_moderators_review_publish_and_delete(
+    served: tuple[TestClient, PvtStore, list[str]],
+) -> None:
+    client, store, codes = served
+    _, body = submit(client, codes[0], "101", "Lukashenka", photo_with_gps())
+    sid = body["submission"]
+    wrong = client.post("/moderate/login", data={"username": "mod-a", "password": "guess" * 3})
+    assert wrong.status_code == 401
+    for path, data in (
+        (f"/moderate/{sid}/review", {"verdict": "confirm"}),
+        ("/moderate/publish", {}),
+        ("/moderate/delete-photos", {}),
+    ):
+        assert client.post(path, data=data).status_code == 401, path
+    assert store.pending(1)[0].confirmations == 0
+    assert store.publications() == [] and store.photo(sid) is not None
