@@ -284,3 +284,14 @@ def test_only_moderators_review_publish_and_delete(
         assert client.post(path, data=data).status_code == 401, path
     assert store.pending(1)[0].confirmations == 0
     assert store.publications() == [] and store.photo(sid) is not None
+
+
+def test_submission_ids_say_nothing_of_the_order_of_arrival(tmp_path: Path) -> None:
+    """Whoever sees the database and when someone sent something cannot match the two."""
+    store = setup(tmp_path / "pvt")
+    ids = [store.submit(code, "101", "Lukashenka", None) for code in store.add_codes(20)]
+    assert ids != sorted(ids) and max(ids) - min(ids) > 2**40
+    with store.engine.connect() as db:
+        kept = [i for (i,) in db.exec_driver_sql("SELECT id FROM pvt_submissions ORDER BY rowid")]
+    assert kept == sorted(ids), "rows are kept in id order, not in the order they came"
+    store.engine.dispose()

@@ -4,6 +4,7 @@ the signed publication chain. One data folder holds one election."""
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from hramada.server.pvt_tables import (
 
 REVIEWS_NEEDED = 2  # different moderators confirming a photo before its vote is verified
 KEY_FILE = "pvt-signing.key"
+ID_RANGE = 2**62  # submission ids are drawn at random below this
 
 
 @dataclass(frozen=True)
@@ -158,16 +160,17 @@ class PvtStore:
                 if exists.first() is None:
                     raise Problem(403, "code", "this code is not valid")
                 raise Problem(409, "code", "this code has already been used")
-            inserted = db.execute(
+            submission = secrets.randbelow(ID_RANGE) + 1  # 62 bits: collisions are negligible
+            db.execute(
                 insert(pvt_submissions).values(
+                    id=submission,
                     station=station,
                     candidate=candidate,
                     photo=clean,
                     photo_hash=None if clean is None else photo_hash(clean),
                 )
             )
-            assert inserted.inserted_primary_key is not None
-            return int(inserted.inserted_primary_key[0])
+            return submission
 
     # -- what moderators do ------------------------------------------------------------------
 

@@ -3,9 +3,21 @@ no account for voters, no time of submission; codes are kept as hashes only."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from hramada.server.tables import metadata
+
+ID = BigInteger().with_variant(Integer(), "sqlite")
 
 pvt_candidates = Table(
     "pvt_candidates",
@@ -40,7 +52,9 @@ pvt_codes = Table(
 pvt_submissions = Table(
     "pvt_submissions",
     metadata,
-    Column("id", Integer, primary_key=True),
+    # random, so that neither the ids nor the rows' order tell the order of arrival (on
+    # SQLite an INTEGER key is the row's own 64-bit id: the rows are kept in id order)
+    Column("id", ID, primary_key=True, autoincrement=False),
     Column("station", ForeignKey("pvt_stations.code"), nullable=False, index=True),
     Column("candidate", String(200), nullable=False),
     Column("photo", LargeBinary),  # the re-encoded photo; None without one or once deleted
@@ -50,7 +64,7 @@ pvt_submissions = Table(
 pvt_reviews = Table(
     "pvt_reviews",
     metadata,
-    Column("submission", ForeignKey("pvt_submissions.id"), primary_key=True),
+    Column("submission", ID, ForeignKey("pvt_submissions.id"), primary_key=True),
     Column("moderator", ForeignKey("admins.id"), primary_key=True),
     Column("confirmed", Boolean, nullable=False),
 )

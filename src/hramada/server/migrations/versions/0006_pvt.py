@@ -7,6 +7,7 @@ revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # random 62-bit submission ids
 
 
 def upgrade() -> None:
@@ -40,7 +41,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "pvt_submissions",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", ID, autoincrement=False, nullable=False),
         sa.Column("station", sa.String(length=64), nullable=False),
         sa.Column("candidate", sa.String(length=200), nullable=False),
         sa.Column("photo", sa.LargeBinary(), nullable=True),
@@ -52,7 +53,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_pvt_submissions_station"), ["station"], unique=False)
     op.create_table(
         "pvt_reviews",
-        sa.Column("submission", sa.Integer(), nullable=False),
+        sa.Column("submission", ID, nullable=False),
         sa.Column("moderator", sa.Integer(), nullable=False),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["moderator"], ["admins.id"]),
