@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,6 +111,36 @@ def test_a_photo_submitted_loses_its_gps_and_two_moderators_verify_it(
         kept = db.exec_driver_sql("SELECT photo_hash FROM pvt_submissions").scalar()
     assert kept == photo_hash(stored), "the photo's hash outlives the photo"
     assert store.report()["coverage"]["verified_votes"] == 1
+
+
+OPENED: list[str] | None = None  # paths opened while a test records them (an audit hook)
+
+
+def _record_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and OPENED is not None:
+        OPENED.append(str(args[0]))
+
+
+sys.addaudithook(_record_opens)
+
+
+def test_the_photo_as_sent_is_never_written_to_disk(
+    served: tuple[TestClient, PvtStore, list[str]],
+) -> None:
+    """The upload with its GPS stays in memory (a temporary file would leave it on the disk)."""
+    global OPENED
+    client, _, codes = served
+    photo = photo_with_gps((1600, 1200), noise=True)
+    assert 1024 * 1024 < len(photo) < MAX_BYTES
+    OPENED = []
+    try:
+        status, _ = submit(client, codes[0], "101", "Lukashenka", photo)
+        opened, OPENED = OPENED, None
+    finally:
+        OPENED = None
+    assert status == 201
+    temporary = Path(tempfile.gettempdir())
+    assert [p for p in opened if temporary in (Path(p), Path(p).parent)] == []
 
 
 def test_a_rejection_keeps_a_submission_unverified(

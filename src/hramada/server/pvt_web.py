@@ -6,6 +6,7 @@ from __future__ import annotations
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -22,6 +23,13 @@ from hramada.server.web import language, page
 
 SESSION_COOKIE = "hramada_pvt_session"
 FORM_BYTES = MAX_BYTES + 64 * 1024  # the photo and a few short fields
+
+
+class InMemoryParser(MultiPartParser):
+    """Starlette's form parser, keeping an upload in memory: a photo as sent still carries
+    its GPS position, and a temporary file would leave it on the disk."""
+
+    spool_max_size = FORM_BYTES
 
 
 def _store(request: Request) -> PvtStore:
@@ -72,7 +80,13 @@ async def _read_submission(request: Request) -> tuple[str, str, str, bytes | Non
     if int(declared) > FORM_BYTES:
         raise Problem(413, "photo", f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
     try:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=4096)
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            parser = InMemoryParser(
+                request.headers, request.stream(), max_files=1, max_fields=4, max_part_size=4096
+            )
+            form = await parser.parse()
+        else:
+            form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
     except Exception as e:  # Starlette's parser reports malformed forms as several types
         raise Problem(400, "form", f"not a valid form: {e}") from None
     fields = []
