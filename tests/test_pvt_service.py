@@ -62,7 +62,7 @@ def submit(
     return r.status_code, r.json()
 
 
-def state(store: PvtStore) -> tuple[int, list[bool]]:
+def state_of(store: PvtStore) -> tuple[int, list[bool]]:
     """What a refusal must leave unchanged: the submissions and which codes are used."""
     with store.engine.connect() as db:
         n = db.exec_driver_sql("SELECT count(*) FROM pvt_submissions").scalar()
@@ -178,23 +178,40 @@ def test_bad_submissions_are_refused_and_change_nothing(
     message: str,
 ) -> None:
     client, store, codes = served
-    before = state(store)
+    before = state_of(store)
     fields = {"code": codes[0], "station": "101", "candidate": "Lukashenka", **change}
     got, body = submit(client, fields["code"], fields["station"], fields["candidate"], photo)
     assert got == status, (case, body)
     assert body["error"]["check"] == check and message in body["error"]["message"], body
-    assert state(store) == before, f"{case} changed the store"
+    assert state_of(store) == before, f"{case} changed the store"
     # the voter's code still works once the mistake is corrected
+    assert submit(client, codes[0], "101", "Lukashenka")[0] == 201
+
+
+def test_a_full_server_asks_to_retry_and_changes_nothing(
+    served: tuple[TestClient, PvtStore, list[str]],
+) -> None:
+    from hramada.server.pvt_web import UPLOADS
+
+    client, store, codes = served
+    state = client.app.state  # type: ignore[attr-defined]
+    state.uploads = UPLOADS  # as many submissions as it takes are being received
+    before = state_of(store)
+    status, body = submit(client, codes[0], "101", "Lukashenka", photo_with_gps())
+    assert status == 503 and body["error"]["check"] == "busy"
+    assert state_of(store) == before
+    assert client.get("/").status_code == 200, "the report is still served"
+    state.uploads = 0
     assert submit(client, codes[0], "101", "Lukashenka")[0] == 201
 
 
 def test_a_code_submits_once(served: tuple[TestClient, PvtStore, list[str]]) -> None:
     client, store, codes = served
     assert submit(client, codes[0], "101", "Lukashenka")[0] == 201
-    before = state(store)
+    before = state_of(store)
     status, body = submit(client, codes[0].lower().replace("-", ""), "102", "Tsikhanouskaya")
     assert status == 409 and "already been used" in body["error"]["message"]
-    assert state(store) == before
+    assert state_of(store) == before
 
 
 def test_the_voters_form_shows_refusals_in_the_visitors_language(
@@ -296,7 +313,7 @@ def test_the_store_on_either_database(
     store.submit(code, "201", "B", photo_with_gps())
     with pytest.raises(Problem, match="already been used"):
         store.submit(code, "201", "A", None)
-    assert state(store)[0] == 1
+    assert state_of(store)[0] == 1
     store.engine.dispose()
 
 

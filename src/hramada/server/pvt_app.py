@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
@@ -30,6 +32,8 @@ def create_pvt_app(data_dir: Path, database_url: str | None = None) -> Starlette
         app.state.store = store
         app.state.engine = store.engine
         app.state.large_uploads = 0
+        app.state.uploads = 0  # submissions being received (see pvt_web.UPLOADS)
+        app.state.cleaners = anyio.CapacityLimiter(os.cpu_count() or 1)
         app.state.penalties = Penalties(
             settings.limits.rejections_per_minute, settings.limits.rejection_burst
         )

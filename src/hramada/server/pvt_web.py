@@ -3,6 +3,7 @@ moderators' review. No request's address, agent or time is stored with what it s
 
 from __future__ import annotations
 
+import anyio.to_thread
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -23,6 +24,7 @@ from hramada.server.web import language, page
 
 SESSION_COOKIE = "hramada_pvt_session"
 FORM_BYTES = MAX_BYTES + 64 * 1024  # the photo and a few short fields
+UPLOADS = 64  # submissions being received at once; beyond, 503
 
 
 class InMemoryParser(MultiPartParser):
@@ -102,8 +104,21 @@ async def _read_submission(request: Request) -> tuple[str, str, str, bytes | Non
 
 
 async def _submit(request: Request) -> int:
-    code, station, candidate, photo = await _read_submission(request)
-    return await run_in_threadpool(_store(request).submit, code, station, candidate, photo)
+    """Read and store one submission. At most UPLOADS are read at once (each holds up to
+    4 MB in memory), and photos are cleaned a core's worth at a time (a large one takes
+    over 100 MB while it is decoded)."""
+    state = request.app.state
+    if state.uploads >= UPLOADS:
+        raise Problem(503, "busy", "too many submissions are arriving: try again in a minute")
+    state.uploads += 1
+    try:
+        code, station, candidate, photo = await _read_submission(request)
+        store = _store(request)
+        return await anyio.to_thread.run_sync(
+            store.submit, code, station, candidate, photo, limiter=state.cleaners
+        )
+    finally:
+        state.uploads -= 1
 
 
 @penalized("submit")
