@@ -30,6 +30,9 @@ PAGES = (
     "admin.html",
     "trustee.html",
     "error.html",
+    "pvt_report.html",
+    "pvt_submit.html",
+    "pvt_moderate.html",
 )
 
 # The page and file addresses the templates link to (the server routes them).

@@ -14,6 +14,7 @@ from hramada.cli.ceremony import threshold as trustee_threshold
 from hramada.cli.custodian import custodian_app
 from hramada.cli.forensics import forensics_app
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
+from hramada.cli.pvt import pvt_app
 from hramada.cli.registry import registry_app
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.seats import seats
@@ -35,6 +36,7 @@ app.add_typer(accounts_app, name="admin")
 app.add_typer(forensics_app, name="forensics")
 app.add_typer(custodian_app, name="custodian")
 app.add_typer(registry_app, name="registry")
+app.add_typer(pvt_app, name="pvt")
 app.command()(serve)
 app.command()(seats)
 trustee_app.command("submit")(submit)
