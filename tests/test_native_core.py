@@ -173,6 +173,17 @@ def test_points_compare_hash_and_pickle_by_value(a: int, b: int) -> None:
     assert NATIVE.decode(NATIVE.encode(x)) == x
 
 
+def test_group_and_tables_pickle(tmp_path: Path) -> None:
+    """Contexts travel to process pools and Ray workers pickled: the tables are rebuilt there."""
+    y = NATIVE.g_pow(12345)
+    table = pickle.loads(pickle.dumps(NATIVE.fixed_base(y)))
+    assert table.pow(7) == NATIVE.pow(y, 7)
+    assert table.pow_mul(3, NATIVE.g, 5) == NATIVE.g_pow(3 * 12345 + 5)
+    NATIVE.g_pow(1)  # the generator's table is built and travels with the group
+    group = pickle.loads(pickle.dumps(NATIVE))
+    assert group.g_pow_mul(2, y, 3) == NATIVE.g_pow(2 + 3 * 12345)
+
+
 def test_package_verifies_without_the_native_module(tmp_path: Path) -> None:
     """An observer without a compiler: the core cannot be imported, the pure path verifies."""
     from hramada.election.demo import run_demo

@@ -20,9 +20,14 @@ def _scalar(k: int) -> bytes:
 class NativeFixedBase(FixedBase):
     """A constant-time table for secret exponents and a variable-time one for verification."""
 
-    def __init__(self, group: Ed25519NativeGroup, base: Point) -> None:
+    def __init__(self, group: Group, base: Point) -> None:
         self.group = group
+        self.base = base
         self.table = Table(base)
+
+    def __reduce__(self) -> tuple[type[NativeFixedBase], tuple[Group, Point]]:
+        """Pickled as its base (process pools and Ray ship contexts); rebuilt where it lands."""
+        return NativeFixedBase, (self.group, self.base)
 
     def pow(self, k: int) -> Element:
         return self.table.mul(_scalar(k))
