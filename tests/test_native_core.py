@@ -126,6 +126,7 @@ def test_fixed_bases_and_verification_shapes_agree(y: int, k: int, x: int, c: in
     assert same(native_y.pow(k), pure_y.pow(k))
     assert same(native_y.pow_mul(k, nx, c), pure_y.pow_mul(k, px, c))
     assert same(NATIVE.g_pow_mul(k, nx, c), PURE.g_pow_mul(k, px, c))
+    assert same(NATIVE.pow2(ny, k, nx, c), PURE.pow2(py, k, px, c))
 
 
 @SETTINGS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hramada_native import Point, Table
+from hramada_native import Point, Table, multiscalar_vartime
 
 from hramada.crypto.group import Element, FixedBase, Group, GroupError
 
@@ -69,6 +69,9 @@ class Ed25519NativeGroup(Group):
 
     def pow(self, a: Element, k: int) -> Element:
         return a.mul(_scalar(k))
+
+    def pow2(self, a: Element, k: int, b: Element, c: int) -> Element:
+        return multiscalar_vartime([_scalar(k), _scalar(c)], [a, b])
 
     def fixed_base(self, base: Element) -> FixedBase:
         return NativeFixedBase(self, base)
