@@ -8,10 +8,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from test_seats_archive import REFERENDUM, RULES, council_election
 
 from hramada.booth.i18n import LANGUAGES, NATIVE_NAMES, messages, negotiate, placeholders
 from hramada.booth.pages import PAGES, STATIC_DIR, TEMPLATES_DIR, render
+from hramada.server.council import seats_info
 
 BOOTH = Path(__file__).resolve().parents[1] / "src" / "hramada" / "booth"
 UUID = "6RkBQe8ZQrjEGm"
@@ -62,6 +65,16 @@ def election(**changes: Any) -> dict[str, Any]:
     }
     info.update(changes)
     return info
+
+
+def council(**changes: Any) -> dict[str, Any]:
+    """A council election's info: a list question bound to seat rules, with its seats."""
+    ballot = council_election()
+    result = changes.get("result", [[1, 4, 2, 1], [3, 2]])
+    rules = RULES | {"referendums": [REFERENDUM]}
+    seats = seats_info(json.dumps(rules).encode(), ballot, result, "ab" * 32, (8, 10))
+    questions = [msgspec.to_builtins(q) | {"blank": bool(q.blank)} for q in ballot.questions]
+    return election(questions=questions, seats=seats, result=result) | changes
 
 
 def summary(info: dict[str, Any]) -> dict[str, Any]:
@@ -123,6 +136,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("result.html", {"election": election(result=[[0, 0, 0, 0], [0, 0]], voters=0)}),
     ("result.html", {"election": election(result=None)}),
     ("result.html", {"election": election(), "base_url": "http://127.0.0.1:8000"}),
+    ("vote.html", {"election": council()}),
+    ("election.html", {"election": council(), "base_url": "https://vote.example"}),
+    ("result.html", {"election": council(state="published", voting=False)}),
+    ("result.html", {"election": council(result=[[0, 0, 0, 0], [0, 0]], voters=0)}),
     ("admin.html", {}),
     ("trustee.html", {"trustee": trustee(), "token": "TOKEN123", "base_url": "https://v.example"}),
     (
@@ -321,6 +338,8 @@ def test_every_key_used_is_in_the_catalog() -> None:
     # keys the code builds from a prefix
     used -= {"state.", "decision.", "check.", "admin.js.confirm_", "admin.js.done_"}
     used -= {"error.check.", "error.status.", "detail."}
+    used -= {"seats.method.", "seats.gender.", "seats.count.", "seats.threshold_base."}
+    used -= {"seats.quota_base."}
     assert used, "no keys found"
     assert used <= set(english), used - set(english)
     for state in ("draft", "open", "closed", "tallied", "published"):

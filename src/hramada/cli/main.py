@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -10,10 +11,14 @@ import typer
 from rich.text import Text
 
 from hramada.cli.ceremony import threshold as trustee_threshold
+from hramada.cli.custodian import custodian_app
+from hramada.cli.forensics import forensics_app
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
+from hramada.cli.registry import registry_app
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.seats import seats
 from hramada.cli.server import accounts_app, serve, submit
+from hramada.crypto.groups import core_name
 from hramada.verify.report import Report
 from hramada.verify.verifier import verify_archive
 
@@ -27,6 +32,9 @@ app.add_typer(trustee_app, name="trustee")
 app.add_typer(voter_app, name="voter")
 app.add_typer(admin_app, name="election")
 app.add_typer(accounts_app, name="admin")
+app.add_typer(forensics_app, name="forensics")
+app.add_typer(custodian_app, name="custodian")
+app.add_typer(registry_app, name="registry")
 app.command()(serve)
 app.command()(seats)
 trustee_app.command("submit")(submit)
@@ -35,6 +43,28 @@ trustee_app.command("threshold")(trustee_threshold)
 EXIT_FAILED = 1
 EXIT_NO_FILE = 2
 EXIT_INCOMPLETE = 3
+EXIT_NO_CLUSTER = 4
+
+
+def _version(show: bool) -> None:
+    if show:
+        console.print(f"hramada {package_version('hramada')}, group core: {core_name()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and which group core (native or pure) is in use.",
+        ),
+    ] = False,
+) -> None:
+    """Hramada: end-to-end verifiable elections (Belenios protocol v1)."""
 
 
 class GroupName(StrEnum):
@@ -77,17 +107,33 @@ def verify(
         bool, typer.Option("--all", help="Report every problem, not only the first.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Processes (default: every core).")] = 0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            help="Check the ballots on the Ray cluster at this address (as ray.init takes it; "
+            "'auto': a running local cluster)."
+        ),
+    ] = None,
 ) -> None:
-    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet."""  # noqa: E501
+    """Verify an election archive: exit 0 when every check holds, 1 when one fails, 2 when there is no such file, 3 when a part (ranked questions) cannot be checked yet, 4 when the Ray cluster cannot be joined."""  # noqa: E501
     if not path.exists():
         err.print(Text("error: ", style="red") + Text(f"no such file: {path}"))
         raise typer.Exit(EXIT_NO_FILE)
+    if ray is not None:
+        from hramada.verify.ray_cluster import RayUnavailable, connect
+
+        try:
+            connect(ray)
+        except RayUnavailable as e:
+            err.print(Text("error: ", style="red") + Text(str(e)))
+            raise typer.Exit(EXIT_NO_CLUSTER) from None
     with progress_bar() as progress:
         report = verify_archive(
             path,
             collect_all=all_problems,
             workers=workers or None,
             progress=progress_callback(progress),
+            ray=ray,
         )
     raise typer.Exit(_print_report(report))
 

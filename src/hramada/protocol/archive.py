@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
+from hramada.protocol.checkpoint import Checkpoint, read_checkpoint
 from hramada.protocol.model import ArchiveHeader, Event, EventType
 
 _BLOCK = 512
@@ -109,6 +111,19 @@ def _committed_length(raw: bytes) -> int:
     return end
 
 
+def _events_within(raw: bytes, length: int) -> int | None:
+    """How many events the first `length` bytes hold, if they end just after an event."""
+    events = 0
+    for name, _, pos in _members(raw):
+        if pos > length:
+            break
+        if name.endswith(".event.json"):
+            events += 1
+            if pos == length:
+                return events
+    return None
+
+
 def chain_problems(archive: Archive) -> Iterator[tuple[Event, str, str]]:
     """(event, check, detail) wherever heights are not 0, 1, 2... or a parent is not the
     event just before."""
@@ -168,9 +183,13 @@ class ArchiveWriter:
     to be on disk, and a failure cuts the file and `archive` back to it.
     """
 
-    def __init__(self, path: Path, archive: Archive) -> None:
+    def __init__(self, path: Path, archive: Archive, digest: hashlib._Hash) -> None:
         self.path = path
         self.archive = archive
+        self.trusted_events = 0  # events covered by a matching checkpoint, when opened
+        self._hash = digest  # SHA-256 of every byte written so far
+        self._durable_hash = digest.copy()  # ... and of the durable ones
+        self._hashes: list[tuple[int, hashlib._Hash]] = []  # (length, hash) of pending appends
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 (held open; see `close`)
         self.length = self._file.seek(0, os.SEEK_END)  # bytes of complete appends written
         self.durable = self.length  # bytes known to be on disk
@@ -196,6 +215,8 @@ class ArchiveWriter:
         if length <= self.durable:
             return
         del self._pending[: events - (len(self.archive.events) - len(self._pending))]
+        while self._hashes and self._hashes[0][0] <= length:
+            self._durable_hash = self._hashes.pop(0)[1]
         self.durable = length
         self.durable_head = self.archive.events[events - 1][0]
 
@@ -223,8 +244,14 @@ class ArchiveWriter:
             for key in keys:
                 self.archive.data.pop(key, None)
         self._pending.clear()
+        self._hashes.clear()
+        self._hash = self._durable_hash.copy()
         self.length = self.durable
         return WriteFailed(self.broken)
+
+    def checkpoint(self) -> Checkpoint:
+        """What is known to be on disk: its length and hash, for `write_checkpoint`."""
+        return Checkpoint(length=self.durable, sha256=self._durable_hash.hexdigest())
 
     @classmethod
     def create(cls, path: Path, timestamp: int | None = None) -> ArchiveWriter:
@@ -240,14 +267,15 @@ class ArchiveWriter:
             os.fsync(directory)
         finally:
             os.close(directory)
-        return cls(path, Archive(header=header, timestamp=ts))
+        return cls(path, Archive(header=header, timestamp=ts), hashlib.sha256(data))
 
     @classmethod
     def open(cls, path: Path) -> ArchiveWriter:
         """Open for appending; first cut off what an append interrupted by a crash left.
 
         An append is acknowledged only after its event reached the disk, so the bytes after
-        the last complete event were never acknowledged to anyone.
+        the last complete event were never acknowledged to anyone. When the archive starts
+        with the bytes its checkpoint describes, `trusted_events` counts the events they hold.
         """
         raw = path.read_bytes()
         committed = _committed_length(raw)
@@ -258,7 +286,20 @@ class ArchiveWriter:
                 f.truncate(committed)
                 f.flush()
                 os.fsync(f.fileno())
-        return cls(path, read_archive(path))
+        view = memoryview(raw)
+        digest = hashlib.sha256()
+        checkpoint = read_checkpoint(path)
+        trusted = 0
+        if checkpoint is not None and 0 < checkpoint.length <= committed:
+            digest.update(view[: checkpoint.length])
+            if digest.hexdigest() == checkpoint.sha256:
+                trusted = _events_within(raw, checkpoint.length) or 0
+            digest.update(view[checkpoint.length : committed])
+        else:
+            digest.update(view[:committed])
+        writer = cls(path, read_archive(path), digest)
+        writer.trusted_events = trusted
+        return writer
 
     def append(self, event_type: EventType, records: list[bytes], sync: bool = True) -> str:
         """Store `records` as data members and append one event whose payload is the last one.
@@ -294,6 +335,7 @@ class ArchiveWriter:
                 os.fsync(self._file.fileno())
         except OSError as e:
             raise self.fail(e) from e
+        self._hash.update(chunk)
         added = [h for h in map(sha256_hex, records) if h not in archive.data]
         for r in records:
             archive.data[sha256_hex(r)] = r
@@ -301,7 +343,10 @@ class ArchiveWriter:
         self.length += len(chunk)
         if sync:
             self._pending.clear()
+            self._hashes.clear()
+            self._durable_hash = self._hash.copy()
             self.durable, self.durable_head = self.length, event_hash
         else:
             self._pending.append(added)
+            self._hashes.append((self.length, self._hash.copy()))
         return event_hash

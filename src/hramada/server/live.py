@@ -14,7 +14,7 @@ from hramada.election.context import ElectionContext
 from hramada.protocol.canonical import decode
 from hramada.protocol.model import SetupData
 from hramada.server.checking import Setup
-from hramada.server.durability import GroupCommit
+from hramada.server.durability import GroupCommit, save_checkpoint
 from hramada.server.problems import Problem
 from hramada.verify.parallel import check_ballots
 
@@ -53,12 +53,16 @@ class Live:
     def open(
         cls, path: Path, opens_at: datetime | None, closes_at: datetime | None, workers: int
     ) -> Live:
-        """Replay the archive, its ballots checked again on `workers` processes."""
+        """Replay the archive, its ballots checked again on `workers` processes (those its
+        checkpoint covers excepted), and checkpoint what was checked."""
 
         def check_all(ctx: ElectionContext, ballots: list[tuple[int, bytes]]) -> dict[int, Outcome]:
             return check_ballots(ctx, ballots, workers)
 
-        return cls(BallotBox.open(path, check_all), opens_at, closes_at)
+        box = BallotBox.open(path, check_all)
+        if box.writer.trusted_events < len(box.writer.archive.events):
+            save_checkpoint(box.writer)
+        return cls(box, opens_at, closes_at)
 
     def _settled(self, ballots: list[AcceptedBallot]) -> None:
         """Index ballots just made durable (the last ones of `box.ballots`)."""

@@ -16,15 +16,20 @@ _CHUNK = 8
 _context: ElectionContext | None = None  # inherited by forked workers, tables included
 
 
-def _check_chunk(chunk: list[tuple[int, bytes]]) -> list[tuple[int, Outcome]]:
-    assert _context is not None
+def check_chunk(ctx: ElectionContext, chunk: list[tuple[int, bytes]]) -> list[tuple[int, Outcome]]:
+    """Check each (height, bytes) ballot of a chunk; return each height's outcome."""
     out: list[tuple[int, Outcome]] = []
     for height, data in chunk:
         try:
-            out.append((height, check_ballot(_context, data)))
+            out.append((height, check_ballot(ctx, data)))
         except Rejected as e:
             out.append((height, (e.check, e.detail)))
     return out
+
+
+def _check_chunk(chunk: list[tuple[int, bytes]]) -> list[tuple[int, Outcome]]:
+    assert _context is not None
+    return check_chunk(_context, chunk)
 
 
 def default_workers() -> int:

@@ -30,6 +30,7 @@ from hramada.protocol.model import (
     weight_from_json,
 )
 from hramada.verify.parallel import check_ballots, default_workers
+from hramada.verify.registrations import check_registrations
 from hramada.verify.report import Problem, Report, StopVerification
 
 # Which event may follow which: the phases of a Belenios election.
@@ -49,10 +50,18 @@ Progress = Callable[[str, int, int], None]
 
 
 class _Verifier:
-    def __init__(self, archive: Archive, collect_all: bool, workers: int, progress: Progress):
+    def __init__(
+        self,
+        archive: Archive,
+        collect_all: bool,
+        workers: int,
+        progress: Progress,
+        ray: str | None = None,
+    ):
         self.archive = archive
         self.collect_all = collect_all
         self.workers = workers
+        self.ray = ray  # the address of a Ray cluster to check the ballots on, if any
         self.progress = progress
         self.report = Report(events=len(archive.events))
         self.ctx: ElectionContext | None = None
@@ -123,6 +132,7 @@ class _Verifier:
             self.report.problems.append(Problem(event.height, "Setup", e.check, e.detail))
             raise StopVerification from None
         self.report.election = self.ctx.election
+        self.report.registered = sum(self.ctx.credentials.values())
 
     def check_ballots(self, events: list[Event], ballots: list[tuple[int, bytes]]) -> None:
         assert self.ctx is not None
@@ -134,7 +144,12 @@ class _Verifier:
             done += n
             self.progress("ballots", done, total)
 
-        outcomes = check_ballots(self.ctx, ballots, self.workers, advance)
+        if self.ray is not None:
+            from hramada.verify.ray_cluster import check_ballots_ray  # Ray is optional
+
+            outcomes = check_ballots_ray(self.ctx, ballots, self.ray, advance)
+        else:
+            outcomes = check_ballots(self.ctx, ballots, self.workers, advance)
         seen: set[str] = set()
         for index, _ in ballots:  # keyed by position: claimed heights may be forged
             outcome = outcomes[index]
@@ -161,6 +176,7 @@ class _Verifier:
             self.fail(event, e.check, e.detail)
             return
         self.report.tallied = expected.num_tallied
+        self.report.total_weight = expected.total_weight
         if tally.num_tallied != expected.num_tallied:
             self.fail(
                 event,
@@ -282,8 +298,11 @@ def verify_archive(
     collect_all: bool = False,
     workers: int | None = None,
     progress: Progress | None = None,
+    ray: str | None = None,
 ) -> Report:
-    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one)."""
+    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one) and the
+    anonymous registrations beside it; the ballots are checked on `workers` local processes,
+    or on the Ray cluster at `ray`."""
     if path.is_dir():
         found = sorted(path.glob("*.bel"))
         if len(found) != 1:
@@ -305,6 +324,13 @@ def verify_archive(
         report.problems.append(Problem(None, "archive", "archive format", str(e)))
         return report
     verifier = _Verifier(
-        archive, collect_all, workers or default_workers(), progress or (lambda _s, _d, _t: None)
+        archive,
+        collect_all,
+        workers or default_workers(),
+        progress or (lambda _s, _d, _t: None),
+        ray,
     )
-    return verifier.run()
+    report = verifier.run()
+    if verifier.ctx is not None:
+        check_registrations(path.parent, verifier.ctx, report)
+    return report

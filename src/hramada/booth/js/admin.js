@@ -177,6 +177,8 @@ async function onCreate(event) {
       opens_at: opens,
       closes_at: closes,
     };
+    const rules = $('new-seat-rules').files[0];
+    if (rules) body.seat_rules = await rules.text();
   } catch (error) {
     say($('new-error'), error.message);
     return;
@@ -219,6 +221,8 @@ async function loadElection() {
   say($('election-ballots'), String(e.ballots));
   say($('election-credentials'), e.credentials_fingerprint || t('admin.js.none'));
   say($('election-fingerprint'), e.fingerprint || t('admin.js.none'));
+  say($('election-seat-rules'), e.seats ? `sha256:${e.seats.hash}` : t('admin.js.none'));
+  $('withdrawal-panel').hidden = !e.seats || e.state === 'draft';
   $('link-public').href = '/elections/' + enc(e.uuid);
   $('link-board').href = '/elections/' + enc(e.uuid) + '/board';
   $('link-result').href = '/elections/' + enc(e.uuid) + '/result';
@@ -373,6 +377,25 @@ async function onAccount(event) {
   }
 }
 
+/** A candidate's withdrawal from a party list: a public decision the seats then follow. */
+async function onWithdrawal(event) {
+  event.preventDefault();
+  clearErrors();
+  const body = {
+    list: $('withdrawal-list').value.trim(),
+    candidate: $('withdrawal-candidate').value.trim(),
+    reason: $('withdrawal-reason').value.trim(),
+  };
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/withdrawals`, body);
+    say($('withdrawal-outcome'), t('admin.js.withdrawal_done', { candidate: body.candidate, list: body.list }));
+    $('withdrawal-form').reset();
+    await loadElection();
+  } catch (error) {
+    fail(error, $('withdrawal-form'));
+  }
+}
+
 async function onTrustee(event) {
   event.preventDefault();
   clearErrors();
@@ -479,6 +502,7 @@ async function start() {
   $('ceremony-restart').addEventListener('click', onRestartCeremony);
   $('account-form').addEventListener('submit', onAccount);
   $('window-form').addEventListener('submit', onWindow);
+  $('withdrawal-form').addEventListener('submit', onWithdrawal);
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
   window.addEventListener('hashchange', route);
   resetEditor($('questions'));

@@ -1,0 +1,142 @@
+"""Benchmark: the same archive verified locally and on a local Ray cluster, and what that says
+about 7 million ballots on 64 cores.
+
+Run: .venv/bin/python bench/bench_ray.py [--ballots 20000] [--shape referendum|council]
+                                         [--archive PATH] [--voters N]
+
+It makes an open Ed25519 election of `--ballots` ballots (bench/big_archive.py; Ed25519 keeps
+making them affordable), starts a real Ray cluster on loopback (tests/ray_harness.py: a head
+node and a worker node with one CPU each, so the cluster has this machine's 2 cores), and
+times in the same run:
+
+- `verify_archive` with local processes, then on the cluster (reports must be equal);
+- the ballot stage alone both ways (`check_ballots` / `check_ballots_ray`), which gives the
+  per-core rate and Ray's overhead; the rest of `verify_archive` is the driver's sequential
+  part (reading and hashing the archive, the chain, the tally, the decryptions);
+- the encrypted tally recomputed from the ballots, which the driver does once the election
+  is closed (the benchmark's archive is still open);
+- what the cluster's workers pay once per election: receiving the checked setup (it grows
+  with the number of voters: pickling and unpickling it is timed).
+
+The extrapolation to 7,000,000 ballots (and as many voters) on 64 cores scales each measured
+part: the sequential part and the setup linearly in ballots and voters, the ballot stage at
+the measured per-core rate on the cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+sys.path.insert(0, str(BENCH.parent / "tests"))
+
+from big_archive import make_archive  # noqa: E402
+from ray_harness import local_cluster  # noqa: E402
+
+from hramada.election.ballot import AcceptedBallot  # noqa: E402
+from hramada.election.context import context_from_archive  # noqa: E402
+from hramada.election.tally import compute_tally, last_ballots  # noqa: E402
+from hramada.protocol.archive import read_archive  # noqa: E402
+from hramada.verify import ray_cluster  # noqa: E402
+from hramada.verify.parallel import check_ballots, default_workers  # noqa: E402
+from hramada.verify.verifier import verify_archive  # noqa: E402
+
+TARGET_BALLOTS = 7_000_000
+TARGET_CORES = 64
+GOAL_MINUTES = 30.0
+T = TypeVar("T")
+
+
+def timed(f: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    start = time.perf_counter()
+    out = f(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ballots", type=int, default=20_000)
+    parser.add_argument("--voters", type=int, default=5_000)
+    parser.add_argument("--shape", choices=["referendum", "council"], default="referendum")
+    parser.add_argument("--archive", type=Path, help="reuse this archive (it is copied)")
+    args = parser.parse_args()
+    cores = default_workers()
+    with tempfile.TemporaryDirectory() as folder:
+        if args.archive:
+            path = Path(folder) / args.archive.name
+            shutil.copyfile(args.archive, path)
+        else:
+            path, made = make_archive(
+                Path(folder), args.ballots, args.voters, args.shape, cores, "Ed25519"
+            )
+            print(f"made {args.ballots} {args.shape} ballots in {made:.0f} s")
+        archive, read_s = timed(read_archive, path)
+        ctx = context_from_archive(archive)
+        events = [e for _, e in archive.events]
+        ballots = [(i, archive.payload(e)) for i, e in enumerate(events) if e.type == "Ballot"]
+        n, voters = len(ballots), len(ctx.credentials)
+        print(f"{n} ballots, {voters} voters, {path.stat().st_size / 1e6:.0f} MB, {cores} cores")
+
+        local, local_s = timed(verify_archive, path, workers=cores)
+        assert local.ok, local.problems
+        outcomes, local_stage = timed(check_ballots, ctx, ballots, cores)
+        accepted = [o for o in outcomes.values() if isinstance(o, AcceptedBallot)]
+        _, tally_s = timed(compute_tally, ctx, last_ballots(accepted))
+        blob, dump_s = timed(pickle.dumps, ctx)
+        _, load_s = timed(pickle.loads, blob)
+
+        with local_cluster(head_cpus=1, worker_cpus=(cores - 1,) if cores > 1 else ()) as address:
+            _, connect_s = timed(ray_cluster.connect, address)
+            cpus = int(ray_cluster.connect(address).cluster_resources()["CPU"])
+            warm = ballots[: cpus * ray_cluster.CHUNK * 2]
+            _, warm_s = timed(ray_cluster.check_ballots_ray, ctx, warm, address)
+            _, ray_stage = timed(ray_cluster.check_ballots_ray, ctx, ballots, address)
+            on_ray, ray_s = timed(verify_archive, path, ray=address)
+            ray_cluster.connect(address).shutdown()
+        assert on_ray == local, "the reports differ"
+
+    sequential = local_s - local_stage
+    per_core_local = n / local_stage / cores
+    per_core_ray = n / ray_stage / cpus
+    print(f"\n{'':44} {'seconds':>8} {'ballots/s':>10} {'per core':>9}")
+    print(f"{'verify, local processes (' + str(cores) + ')':44} {local_s:8.2f} {n / local_s:10.1f}")
+    print(f"{'verify, Ray cluster (' + str(cpus) + ' CPUs)':44} {ray_s:8.2f} {n / ray_s:10.1f}")
+    row = "{:44} {:8.2f} {:10.1f} {:9.1f}"
+    print(row.format("ballot stage, local processes", local_stage, n / local_stage, per_core_local))
+    print(row.format("ballot stage, Ray", ray_stage, n / ray_stage, per_core_ray))
+    print(f"{'driver: read + hash the archive':44} {read_s:8.2f}")
+    print(f"{'driver: everything but the ballot stage':44} {sequential:8.2f}")
+    print(f"{'driver: the encrypted tally (once closed)':44} {tally_s:8.2f}")
+    print(f"{'Ray: join the cluster':44} {connect_s:8.2f}")
+    print(f"{'Ray: first tasks (workers start, setup sent)':44} {warm_s:8.2f}")
+    what = f"setup pickled / unpickled ({voters} voters)"
+    print(f"{what:44} {dump_s:8.3f} / {load_s:.3f}")
+    print(f"Ray's overhead on the ballot stage: {ray_stage / local_stage - 1:+.1%}")
+
+    scale, voter_scale = TARGET_BALLOTS / n, TARGET_BALLOTS / voters
+    stage = TARGET_BALLOTS / (per_core_ray * TARGET_CORES)
+    driver = (sequential + tally_s) * scale  # this archive is open: its tally is extra
+    setup = (dump_s + load_s) * voter_scale  # once by the driver, once by each worker, in parallel
+    total = stage + driver + setup + connect_s
+    print(
+        f"\n7,000,000 ballots on {TARGET_CORES} cores (measured rates scaled):\n"
+        f"  ballot stage {stage / 60:6.1f} min  ({per_core_ray:.1f} ballots/s per core)\n"
+        f"  driver       {driver / 60:6.1f} min  (sequential part and tally x {scale:.0f})\n"
+        f"  setup        {setup / 60:6.1f} min  (setup of {TARGET_BALLOTS:,} voters sent)\n"
+        f"  total        {total / 60:6.1f} min  (goal {GOAL_MINUTES:.0f} min)"
+    )
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("spawn")
+    main()

@@ -1,0 +1,79 @@
+"""`hramada verify --ray` on a real local Ray cluster (a head and a worker node on loopback):
+the same output and exit code as the local verifier, for a good and a tampered archive."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from archive_edit import EditableArchive
+from conftest import hramada
+from ray_harness import local_cluster
+
+from hramada.election.demo import DemoOutcome
+from hramada.verify import ray_cluster
+from hramada.verify.verifier import verify_archive
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    with local_cluster(head_cpus=1, worker_cpus=(1,)) as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def tampered(
+    demo_archives: dict[str, DemoOutcome], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The Ed25519 demo with one proof of its fourth ballot changed (and the ballot re-hashed,
+    so only the ballot check can find it)."""
+    edit = EditableArchive.read(demo_archives["ed-threshold"].path)
+
+    def bump(ballot: dict[str, object]) -> None:
+        proof = ballot["answers"][0]["individual_proofs"][1][0]  # type: ignore[index]
+        proof["response"] = str(int(proof["response"]) + 1)
+
+    edit.step("Ballot", 3).edit(bump)
+    return edit.write(tmp_path_factory.mktemp("tampered") / "tampered.bel")
+
+
+@pytest.mark.parametrize("which", ["good", "tampered"])
+def test_verify_on_ray_says_what_the_local_verifier_says(
+    cluster: str, demo_archives: dict[str, DemoOutcome], tampered: Path, which: str
+) -> None:
+    path = demo_archives["ed-threshold"].path if which == "good" else tampered
+    local = hramada("verify", str(path))
+    on_ray = hramada("verify", str(path), "--ray", cluster)
+    assert local.returncode == (0 if which == "good" else 1), local.stdout + local.stderr
+    assert (on_ray.returncode, on_ray.stdout) == (local.returncode, local.stdout), on_ray.stderr
+    failed = [line for line in local.stderr.splitlines() if line.startswith("FAILED")]
+    assert [line for line in on_ray.stderr.splitlines() if line.startswith("FAILED")] == failed
+    if which == "tampered":
+        assert failed and "event 4 (Ballot)" in failed[0]
+
+
+def test_ballots_go_out_in_bounded_chunks_over_both_nodes(
+    cluster: str,
+    demo_archives: dict[str, DemoOutcome],
+    tampered: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chunks of two ballots, at most one per CPU out at a time; the reports, every problem
+    included, are the local ones."""
+    monkeypatch.setattr(ray_cluster, "CHUNK", 2)
+    monkeypatch.setattr(ray_cluster, "IN_FLIGHT", 1)
+    sizes: list[int] = []
+    try:
+        for path in (demo_archives["ed-threshold"].path, tampered):
+            local = verify_archive(path, collect_all=True, workers=1)
+            report = verify_archive(
+                path,
+                collect_all=True,
+                ray=cluster,
+                progress=lambda stage, done, total: sizes.append(done),
+            )
+            assert report == local
+        assert sizes and all(b - a <= 2 for a, b in zip([0, *sizes], sizes, strict=False))
+    finally:
+        ray_cluster.connect(cluster).shutdown()
