@@ -1,4 +1,4 @@
-"""Types of the native core: Ed25519 (curve25519-dalek) and the finite-field products."""
+"""Types of the native core: decoded Ed25519 points and fixed-base tables (curve25519-dalek)."""
 
 BACKEND: str
 
@@ -33,17 +33,14 @@ class Table:
 
 def multiscalar_vartime(scalars: list[bytes], points: list[Point]) -> Point: ...
 
-# The finite-field groups (native/src/ff.rs, OpenSSL Montgomery arithmetic): variable-time,
-# for public inputs only. Elements and exponents are big-endian bytes.
-
 class FfChain:
-    """The squares x^(2^i) of one element, shared by all its exponents."""
+    """The squares x^(2^i) of one element of Z_p^*, for Yao's exponentiation."""
 
 class FfTable:
-    """A fixed-base comb of one base: one multiplication an exponent byte."""
+    """A fixed-base comb of one element of Z_p^*."""
 
 class FfGroup:
-    """Z_p^* for an odd modulus p."""
+    """Montgomery arithmetic modulo an odd p (OpenSSL), for public inputs: variable time."""
 
     def __init__(self, p: bytes) -> None: ...
     def chain(self, x: bytes, bits: int) -> FfChain: ...

@@ -30,6 +30,9 @@ PAGES = (
     "admin.html",
     "trustee.html",
     "error.html",
+    "pvt_report.html",
+    "pvt_submit.html",
+    "pvt_moderate.html",
 )
 
 # The page and file addresses the templates link to (the server routes them).
@@ -44,6 +47,7 @@ ROUTES = {
     "trustees_json": "/elections/{uuid}/trustees.json",
     "credentials_json": "/elections/{uuid}/public_credentials.json",
     "archive": "/elections/{uuid}/archive.bel",
+    "registrations_json": "/elections/{uuid}/registrations.json",
     "rules_json": "/elections/{uuid}/rules.json",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",

@@ -14,6 +14,7 @@ from hramada.cli.ceremony import threshold as trustee_threshold
 from hramada.cli.custodian import custodian_app
 from hramada.cli.forensics import forensics_app
 from hramada.cli.output import console, err, progress_bar, progress_callback, result_tables
+from hramada.cli.pvt import pvt_app
 from hramada.cli.registry import registry_app
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.seats import seats
@@ -35,6 +36,7 @@ app.add_typer(accounts_app, name="admin")
 app.add_typer(forensics_app, name="forensics")
 app.add_typer(custodian_app, name="custodian")
 app.add_typer(registry_app, name="registry")
+app.add_typer(pvt_app, name="pvt")
 app.command()(serve)
 app.command()(seats)
 trustee_app.command("submit")(submit)
@@ -85,6 +87,7 @@ def _print_report(report: Report) -> int:
     console.print(
         f"{report.events} events, {report.ballots} valid ballots"
         + ("" if report.tallied is None else f", {report.tallied} tallied")
+        + ("" if report.registrations is None else f", {report.registrations} registrations")
     )
     for table in result_tables(report.election, report.result):
         console.print(table)

@@ -97,8 +97,7 @@ async def registration_info(request: Request) -> Response:
 async def register(request: Request) -> Response:
     """A member's device posts its public credential with the registry's blind signature."""
     body = await _json(request)
-    desk = _elections(request).registrations
-    await run_in_threadpool(desk.register, _uuid(request), body)
+    await _elections(request).registrations.register_soon(_uuid(request), body)
     return JSONResponse({"registered": True}, status_code=201)
 
 

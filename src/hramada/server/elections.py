@@ -298,6 +298,7 @@ class Elections:
             "voters": len(live.last) if live else 0,
             "chain_head": box.writer.durable_head if box else None,
             "fingerprint": box.ctx.fingerprint if box else None,
+            "registry": self.registrations.binding(row),  # anonymous registration's keys
             "decisions": [
                 {"time": e.time, "action": e.action, "detail": e.as_json()["detail"]}
                 for e in decisions
@@ -319,7 +320,6 @@ class Elections:
             creds = row.credentials
             info["credentials_fingerprint"] = sha256_b64(creds) if creds else None
             info["registration"] = row.registration
-            info["registry"] = self.registrations.binding(row)
         return info
 
     def _seats(
@@ -362,13 +362,19 @@ class Elections:
     def election_text(self, uuid: str) -> bytes:
         return self.live_election(uuid).setup[0]
 
-    def registrations_json(self, uuid: str) -> bytes:
-        """registrations.json of an opened election that took anonymous registrations."""
+    def registrations_json(self, uuid: str) -> Path:
+        """registrations.json of an opened election that took anonymous registrations: a
+        file beside its archive, written once (its content is fixed since the opening)."""
         self.live_election(uuid)
-        data = self.registrations.published(uuid)
-        if data is None:
-            raise Problem(404, "registrations", "this election took no anonymous registrations")
-        return data
+        path = self.settings.archives / f"{uuid}.registrations.json"
+        if not path.exists():
+            data = self.registrations.published(uuid)
+            if data is None:
+                raise Problem(404, "registrations", "this election took no anonymous registrations")
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(data)
+            temporary.replace(path)
+        return path
 
     def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
         """The archive up to its last durable event (appends in progress are left out); an
