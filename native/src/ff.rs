@@ -1,5 +1,5 @@
 //! Finite-field groups (BELENIOS-2048, RFC-3526-2048) for verification: Montgomery
-//! multiplication through OpenSSL's BIGNUM, a fixed-base comb for g and the election key, and
+//! multiplication through OpenSSL's Bignum, a fixed-base comb for g and the election key, and
 //! per-base square chains that several exponents of the same base share.
 //!
 //! Everything here is variable-time and for public inputs only (verification). Elements cross
@@ -11,70 +11,93 @@ use std::cell::RefCell;
 use std::os::raw::c_int;
 use std::ptr;
 
-use openssl_sys::{BIGNUM, BN_CTX, BN_MONT_CTX};
 use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-// Parts of OpenSSL's public BIGNUM API (bn.h) that openssl-sys does not bind.
+// The part of OpenSSL's public Bignum API (bn.h) used here, from the system's libcrypto
+// (libssl-dev to build): opaque handles and plain C functions, stable across OpenSSL 1.1 and 3.
+#[repr(C)]
+struct Bignum {
+    _opaque: [u8; 0],
+}
+#[repr(C)]
+struct BnCtx {
+    _opaque: [u8; 0],
+}
+#[repr(C)]
+struct BnMontCtx {
+    _opaque: [u8; 0],
+}
+
+#[link(name = "crypto")]
 extern "C" {
-    fn BN_is_zero(a: *const BIGNUM) -> c_int;
-    fn BN_MONT_CTX_new() -> *mut BN_MONT_CTX;
-    fn BN_MONT_CTX_set(mont: *mut BN_MONT_CTX, m: *const BIGNUM, ctx: *mut BN_CTX) -> c_int;
-    fn BN_MONT_CTX_free(mont: *mut BN_MONT_CTX);
+    fn BN_CTX_new() -> *mut BnCtx;
+    fn BN_CTX_free(ctx: *mut BnCtx);
+    fn BN_new() -> *mut Bignum;
+    fn BN_free(a: *mut Bignum);
+    fn BN_dup(a: *const Bignum) -> *mut Bignum;
+    fn BN_bin2bn(s: *const u8, len: c_int, ret: *mut Bignum) -> *mut Bignum;
+    fn BN_bn2binpad(a: *const Bignum, to: *mut u8, tolen: c_int) -> c_int;
+    fn BN_cmp(a: *const Bignum, b: *const Bignum) -> c_int;
+    fn BN_is_zero(a: *const Bignum) -> c_int;
+    fn BN_is_odd(a: *const Bignum) -> c_int;
+    fn BN_MONT_CTX_new() -> *mut BnMontCtx;
+    fn BN_MONT_CTX_set(mont: *mut BnMontCtx, m: *const Bignum, ctx: *mut BnCtx) -> c_int;
+    fn BN_MONT_CTX_free(mont: *mut BnMontCtx);
     fn BN_mod_mul_montgomery(
-        r: *mut BIGNUM,
-        a: *const BIGNUM,
-        b: *const BIGNUM,
-        mont: *mut BN_MONT_CTX,
-        ctx: *mut BN_CTX,
+        r: *mut Bignum,
+        a: *const Bignum,
+        b: *const Bignum,
+        mont: *mut BnMontCtx,
+        ctx: *mut BnCtx,
     ) -> c_int;
     fn BN_to_montgomery(
-        r: *mut BIGNUM,
-        a: *const BIGNUM,
-        mont: *mut BN_MONT_CTX,
-        ctx: *mut BN_CTX,
+        r: *mut Bignum,
+        a: *const Bignum,
+        mont: *mut BnMontCtx,
+        ctx: *mut BnCtx,
     ) -> c_int;
     fn BN_from_montgomery(
-        r: *mut BIGNUM,
-        a: *const BIGNUM,
-        mont: *mut BN_MONT_CTX,
-        ctx: *mut BN_CTX,
+        r: *mut Bignum,
+        a: *const Bignum,
+        mont: *mut BnMontCtx,
+        ctx: *mut BnCtx,
     ) -> c_int;
 }
 
 thread_local! {
-    // OpenSSL's scratch space; a BN_CTX must not be shared between threads.
-    static CTX: RefCell<Ctx> = RefCell::new(Ctx(unsafe { openssl_sys::BN_CTX_new() }));
+    // OpenSSL's scratch space; a BnCtx must not be shared between threads.
+    static CTX: RefCell<Ctx> = RefCell::new(Ctx(unsafe { BN_CTX_new() }));
 }
 
-struct Ctx(*mut BN_CTX);
+struct Ctx(*mut BnCtx);
 
 impl Drop for Ctx {
     fn drop(&mut self) {
-        unsafe { openssl_sys::BN_CTX_free(self.0) }
+        unsafe { BN_CTX_free(self.0) }
     }
 }
 
-fn with_ctx<T>(f: impl FnOnce(*mut BN_CTX) -> T) -> T {
+fn with_ctx<T>(f: impl FnOnce(*mut BnCtx) -> T) -> T {
     CTX.with(|c| f(c.borrow().0))
 }
 
-/// An owned BIGNUM. Read-only once built, so it may be shared between threads.
-struct Bn(*mut BIGNUM);
+/// An owned Bignum. Read-only once built, so it may be shared between threads.
+struct Bn(*mut Bignum);
 
 unsafe impl Send for Bn {}
 unsafe impl Sync for Bn {}
 
 impl Drop for Bn {
     fn drop(&mut self) {
-        unsafe { openssl_sys::BN_free(self.0) }
+        unsafe { BN_free(self.0) }
     }
 }
 
 impl Bn {
     fn new() -> PyResult<Bn> {
-        let b = unsafe { openssl_sys::BN_new() };
+        let b = unsafe { BN_new() };
         if b.is_null() {
             return Err(PyMemoryError::new_err("BN_new"));
         }
@@ -83,7 +106,7 @@ impl Bn {
 
     fn from_bytes(bytes: &[u8]) -> PyResult<Bn> {
         let len = c_int::try_from(bytes.len()).map_err(|_| PyValueError::new_err("too long"))?;
-        let b = unsafe { openssl_sys::BN_bin2bn(bytes.as_ptr(), len, ptr::null_mut()) };
+        let b = unsafe { BN_bin2bn(bytes.as_ptr(), len, ptr::null_mut()) };
         if b.is_null() {
             return Err(PyMemoryError::new_err("BN_bin2bn"));
         }
@@ -101,7 +124,7 @@ fn check(ok: c_int, what: &str) -> PyResult<()> {
 
 /// The modulus p with its Montgomery constants.
 struct Modulus {
-    mont: *mut BN_MONT_CTX,
+    mont: *mut BnMontCtx,
     p: Bn,
     nbytes: usize,
 }
@@ -117,7 +140,7 @@ impl Drop for Modulus {
 
 impl Modulus {
     /// r = a * b in the Montgomery domain.
-    fn mul(&self, r: &Bn, a: &Bn, b: &Bn, ctx: *mut BN_CTX) -> PyResult<()> {
+    fn mul(&self, r: &Bn, a: &Bn, b: &Bn, ctx: *mut BnCtx) -> PyResult<()> {
         check(
             unsafe { BN_mod_mul_montgomery(r.0, a.0, b.0, self.mont, ctx) },
             "BN_mod_mul_montgomery",
@@ -125,7 +148,7 @@ impl Modulus {
     }
 
     fn dup(b: &Bn) -> PyResult<Bn> {
-        let r = unsafe { openssl_sys::BN_dup(b.0) };
+        let r = unsafe { BN_dup(b.0) };
         if r.is_null() {
             return Err(PyMemoryError::new_err("BN_dup"));
         }
@@ -133,7 +156,7 @@ impl Modulus {
     }
 
     /// acc = acc * b, where None is the empty product.
-    fn times(&self, acc: &mut Option<Bn>, b: &Bn, ctx: *mut BN_CTX) -> PyResult<()> {
+    fn times(&self, acc: &mut Option<Bn>, b: &Bn, ctx: *mut BnCtx) -> PyResult<()> {
         match acc {
             None => *acc = Some(Self::dup(b)?),
             Some(a) => check(
@@ -145,9 +168,9 @@ impl Modulus {
     }
 
     /// An element 0 < x < p, into the Montgomery domain.
-    fn enter(&self, bytes: &[u8], ctx: *mut BN_CTX) -> PyResult<Bn> {
+    fn enter(&self, bytes: &[u8], ctx: *mut BnCtx) -> PyResult<Bn> {
         let x = Bn::from_bytes(bytes)?;
-        let below = unsafe { openssl_sys::BN_cmp(x.0, self.p.0) } < 0;
+        let below = unsafe { BN_cmp(x.0, self.p.0) } < 0;
         if unsafe { BN_is_zero(x.0) } == 1 || !below {
             return Err(PyValueError::new_err("not in [1, p)"));
         }
@@ -160,7 +183,7 @@ impl Modulus {
     }
 
     /// Out of the Montgomery domain, as nbytes big-endian bytes (1 for an empty product).
-    fn leave(&self, x: Option<Bn>, ctx: *mut BN_CTX) -> PyResult<Vec<u8>> {
+    fn leave(&self, x: Option<Bn>, ctx: *mut BnCtx) -> PyResult<Vec<u8>> {
         let mut out = vec![0u8; self.nbytes];
         match x {
             None => out[self.nbytes - 1] = 1,
@@ -172,8 +195,7 @@ impl Modulus {
                 )?;
                 let len = c_int::try_from(self.nbytes).expect("2048-bit modulus");
                 check(
-                    (unsafe { openssl_sys::BN_bn2binpad(r.0, out.as_mut_ptr(), len) } == len)
-                        as c_int,
+                    (unsafe { BN_bn2binpad(r.0, out.as_mut_ptr(), len) } == len) as c_int,
                     "BN_bn2binpad",
                 )?;
             }
@@ -193,7 +215,7 @@ impl FfGroup {
     #[new]
     fn new(p: &[u8]) -> PyResult<Self> {
         let pb = Bn::from_bytes(p)?;
-        if unsafe { openssl_sys::BN_is_odd(pb.0) } != 1 || p.len() < 2 {
+        if unsafe { BN_is_odd(pb.0) } != 1 || p.len() < 2 {
             return Err(PyValueError::new_err("the modulus must be odd"));
         }
         let mont = unsafe { BN_MONT_CTX_new() };
@@ -327,7 +349,7 @@ fn bit(e: &[u8], i: usize) -> usize {
 }
 
 impl FfChain {
-    fn pow(&self, e: &[u8], ctx: *mut BN_CTX) -> PyResult<Option<Bn>> {
+    fn pow(&self, e: &[u8], ctx: *mut BnCtx) -> PyResult<Option<Bn>> {
         let nbits = e.len() * 8;
         let w = if nbits <= 320 { 4 } else { 6 };
         // e = sum of odd window values v_i * 2^i: bucket[v] collects the powers x^(2^i).
@@ -359,16 +381,16 @@ impl FfChain {
         if let Some(b) = &buckets[0] {
             self.m.times(&mut running, b, ctx)?;
         }
-        let Some(all) = running else {
-            return Ok(None);
-        };
-        let Some(t) = half else {
-            return Ok(Some(all));
-        };
-        self.m.mul(&t, &t, &t, ctx)?;
-        let mut out = Some(t);
-        self.m.times(&mut out, &all, ctx)?;
-        Ok(out)
+        match (running, half) {
+            (None, _) => Ok(None),
+            (Some(all), None) => Ok(Some(all)),
+            (Some(all), Some(t)) => {
+                self.m.mul(&t, &t, &t, ctx)?;
+                let mut out = Some(t);
+                self.m.times(&mut out, &all, ctx)?;
+                Ok(out)
+            }
+        }
     }
 }
 
@@ -380,7 +402,7 @@ struct FfTable {
 }
 
 impl FfTable {
-    fn pow(&self, k: &[u8], ctx: *mut BN_CTX) -> PyResult<Option<Bn>> {
+    fn pow(&self, k: &[u8], ctx: *mut BnCtx) -> PyResult<Option<Bn>> {
         let mut acc = None;
         for (i, &d) in k.iter().rev().enumerate() {
             if d != 0 {
