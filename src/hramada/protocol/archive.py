@@ -200,6 +200,11 @@ class ArchiveWriter:
         self._hashes: list[tuple[int, hashlib._Hash]] = []  # (length, hash) of pending appends
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 (held open; see `close`)
         self.length = self._file.seek(0, os.SEEK_END)  # bytes of complete appends written
+        try:  # what a crashed process left may be in the page cache only
+            os.fsync(self._file.fileno())
+        except OSError:
+            self._file.close()
+            raise
         self.durable = self.length  # bytes known to be on disk
         self.durable_head = archive.last_event  # the last event known to be on disk
         self.broken: str | None = None  # why appends are refused, after a failure
