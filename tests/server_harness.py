@@ -36,6 +36,36 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made by openssl."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
     done = hramada(*map(str, args))
     assert done.returncode == 0, f"hramada {args[:2]} failed:\n{done.stdout}\n{done.stderr}"
@@ -153,6 +183,7 @@ def set_up(
     weights: bool = False,
     questions: list[dict[str, object]] | None = None,
     translations: dict[str, object] | None = None,
+    seat_rules: str | None = None,
 ) -> Election:
     """Every role's set-up step: the admin's draft, the credential authority's CLI, the
     trustees' CLI key generation and upload, and the opening."""
@@ -165,10 +196,24 @@ def set_up(
             "group": group,
             "questions": questions or QUESTIONS,
             "translations": translations,
-        },
+        }
+        | ({"seat_rules": seat_rules} if seat_rules else {}),
     )
     assert r.status_code == 201, r.text
-    uuid = r.json()["uuid"]
+    return prepare(client, r.json()["uuid"], work, voters, group, trustees, weights)
+
+
+def prepare(
+    client: httpx.Client,
+    uuid: str,
+    work: Path,
+    voters: int,
+    group: str = "Ed25519",
+    trustees: int = 2,
+    weights: bool = False,
+) -> Election:
+    """A draft's credentials (made by the credential authority's CLI), trustees (keys made
+    and uploaded by their CLI), then its opening."""
     authority = work / "authority"
     authority.mkdir(parents=True, exist_ok=True)
     lines = [f"v{i}@x.invalid" + (f",v{i},{1 + i % 3}" if weights else "") for i in range(voters)]

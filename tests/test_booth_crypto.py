@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import secrets
 import shutil
 import subprocess
@@ -192,7 +193,8 @@ def _ed_strings(group: Group) -> list[str]:
         f"{p + 1:064x}",  # y >= p
         f"{(1 << 255) | 1:064x}",  # x = 0 with the sign bit
         ED_ORDER_8[::-1].hex(),
-        group.encode(group.mul(group.g, ED_ORDER_8)),  # on the curve, with a torsion part
+        # on the curve, with a torsion part
+        group.encode(group.mul(group.g, group.decode_unchecked(ED_ORDER_8[::-1].hex()))),
         g_belenios,
         g_belenios[::-1],  # g in RFC 8032 byte order: another string
         g_belenios.upper(),
@@ -454,12 +456,19 @@ def test_audits_hold_for_genuine_ballots_only(js: Driver, name: str) -> None:
     s = setup_of(name)
     made = js("ballot", credential=s.creds["v1"], plaintexts=VOTES[0], **s.request())
     ballot, audit = made["ballot"], made["audit"]
-    assert js("audit", ballot=ballot, audit=audit, **s.request()) == {"ok": True, "problems": []}
+    assert js("audit", ballot=ballot, audit=audit, **s.request()) == {
+        "ok": True,
+        "problems": [],
+        "codes": [],
+    }
     py = audit_ballot(s.election.encode(), AuditFile(ballot=ballot, **audit))
     assert py.ok and py.tracker == made["trackingCode"]
     for where, bad in _altered(audit, s.group):
         got = js("audit", ballot=ballot, audit=bad, **s.request())
         assert not got["ok"] and any(where in p for p in got["problems"]), got
+        # The same problems as codes with their values, which the booth translates.
+        assert len(got["codes"]) == len(got["problems"])
+        assert {"code": "ciphertext-mismatch", "values": _where(where, bad)} in got["codes"]
         py = audit_ballot(s.election.encode(), AuditFile(ballot=ballot, **bad))
         assert not py.ok and any(where in p for p in py.problems), py.problems
     other = setup_of(name, "several")  # another election of the same group
@@ -467,8 +476,30 @@ def test_audits_hold_for_genuine_ballots_only(js: Driver, name: str) -> None:
     assert not got["ok"] and "the ballot is for another election" in got["problems"]
     spaced = ballot.replace(",", ", ", 1)
     got = js("audit", ballot=spaced, audit=audit, **s.request())
-    assert got == {"ok": False, "problems": [got["problems"][0]]}
+    assert got == {
+        "ok": False,
+        "problems": [got["problems"][0]],
+        "codes": [{"code": "not-canonical", "values": {}}],
+    }
     assert "canonical" in got["problems"][0]
+
+
+def _where(where: str, audit: dict[str, Any]) -> dict[str, Any]:
+    """The values of a "question Q, choice C" problem: its position and the revealed choice."""
+    q, c = (int(part.split()[-1]) for part in where.split(", "))
+    return {"question": q, "choice": c, "value": audit["choices"][q - 1][c - 1]}
+
+
+def test_every_audit_problem_is_translated() -> None:
+    """Each problem code audit.js can report has its sentence in all six languages."""
+    source = (ROOT / "src/hramada/booth/js/crypto/audit.js").read_text()
+    table = source[source.index("const TEXTS") : source.index("};")]
+    codes = set(re.findall(r"^  '?([a-z-]+)'?: ", table, re.M)) | {"unreadable"}
+    assert len(codes) == 10
+    for lang in ("en", "be", "ru", "uk", "pl", "lt"):
+        catalog = json.loads((ROOT / f"src/hramada/booth/locales/{lang}.json").read_text())
+        for code in codes:
+            assert catalog.get(f"vote.js.audit_problem.{code}"), (lang, code)
 
 
 def _audit_file(tmp_path: Path, s: Setup, js: Driver, change: int | None = None) -> Path:
@@ -534,7 +565,9 @@ def test_malformed_elections_are_refused(js: Driver, name: str) -> None:
     s = setup_of(name, "several")
     group = s.group
     outside = (
-        group.encode(group.mul(group.g, ED_ORDER_8)) if name == "Ed25519" else str(group.p - 1)  # type: ignore[attr-defined]  # order 2
+        group.encode(group.mul(group.g, group.decode_unchecked(ED_ORDER_8[::-1].hex())))
+        if name == "Ed25519"
+        else str(group.p - 1)  # type: ignore[attr-defined]  # order 2
     )
 
     def key(value: str) -> Any:

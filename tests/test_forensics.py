@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from hramada.observe.forensics.data import Results, load
-from hramada.observe.forensics.integers import integer_test
+from hramada.observe.forensics.integers import integer_test, near_integer
 
 RUSSIA = Path(__file__).parents[2] / "shared/data/russia-elections/2012.csv.zip"
 
@@ -42,3 +45,16 @@ def test_the_2012_file_shows_an_integer_excess() -> None:
     assert results.leader_column(None).startswith("Путин")
     outcome = integer_test(results, None, simulations=50)
     assert outcome["turnout"].excess > 200 and outcome["leader"].excess > 200
+
+
+@example((1401, 2000))  # 70.05 %: on the window's edge, inside
+@example((1399, 2000))  # 69.95 %
+@example((141, 200))  # 70.5 %: the farthest from an integer
+@given(st.integers(1, 100_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_near_integer_agrees_with_exact_fractions(pair: tuple[int, int]) -> None:
+    count, total = pair
+    percent = Fraction(100 * count, total)
+    for window in ("0.05", "0.1", "0"):
+        exact = abs(percent - round(percent)) <= Fraction(window)
+        computed = near_integer(np.array([count]), np.array([total]), float(window))[0]
+        assert computed == exact, (count, total, window)

@@ -8,10 +8,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
+from test_seats_archive import REFERENDUM, RULES, council_election
 
 from hramada.booth.i18n import LANGUAGES, NATIVE_NAMES, messages, negotiate, placeholders
 from hramada.booth.pages import PAGES, STATIC_DIR, TEMPLATES_DIR, render
+from hramada.server.council import seats_info
 
 BOOTH = Path(__file__).resolve().parents[1] / "src" / "hramada" / "booth"
 UUID = "6RkBQe8ZQrjEGm"
@@ -64,6 +67,16 @@ def election(**changes: Any) -> dict[str, Any]:
     return info
 
 
+def council(**changes: Any) -> dict[str, Any]:
+    """A council election's info: a list question bound to seat rules, with its seats."""
+    ballot = council_election()
+    result = changes.get("result", [[1, 4, 2, 1], [3, 2]])
+    rules = RULES | {"referendums": [REFERENDUM]}
+    seats = seats_info(json.dumps(rules).encode(), ballot, result, "ab" * 32, (8, 10))
+    questions = [msgspec.to_builtins(q) | {"blank": bool(q.blank)} for q in ballot.questions]
+    return election(questions=questions, seats=seats, result=result) | changes
+
+
 def summary(info: dict[str, Any]) -> dict[str, Any]:
     keys = ("uuid", "name", "translations", "state", "voting", "opens_at", "closes_at", "closed_at")
     return {k: info[k] for k in keys}
@@ -91,6 +104,55 @@ BALLOTS: list[dict[str, Any]] = [
 ]
 
 # Every page with the contexts the server passes, including the edge cases of each.
+PVT_REPORT = {
+    "coverage": {
+        "stations": 3,
+        "with_protocol": 2,
+        "with_verified_votes": 2,
+        "verified_votes": 5,
+        "official_votes": 900,
+    },
+    "flagged": [
+        {
+            "station": "S1",
+            "region": "Minsk",
+            "address": "School 1",
+            "candidates": [
+                {"candidate": "<script>alert(1)</script>", "verified": 3, "official": 2}
+            ],
+        }
+    ],
+}
+PVT_CASES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "pvt_report.html",
+        {"report": PVT_REPORT, "chart": "<svg></svg>", "head": "ab" * 32, "public_key": "cd"},
+    ),
+    (
+        "pvt_report.html",
+        {
+            "report": {"coverage": PVT_REPORT["coverage"], "flagged": []},
+            "chart": "",
+            "head": None,
+            "public_key": "cd",
+        },
+    ),
+    ("pvt_submit.html", {"candidates": ["A", "B"], "done": False, "error": None}),
+    (
+        "pvt_submit.html",
+        {"candidates": ["A"], "done": False, "error": {"check": "code", "message": "refused"}},
+    ),
+    ("pvt_submit.html", {"candidates": ["A"], "done": True, "error": None}),
+    ("pvt_moderate.html", {"user": None, "pending": []}),
+    (
+        "pvt_moderate.html",
+        {
+            "user": "mod",
+            "pending": [{"id": 1, "station": "S1", "candidate": "A", "confirmations": 1}],
+        },
+    ),
+]
+
 CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "index.html",
@@ -123,6 +185,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("result.html", {"election": election(result=[[0, 0, 0, 0], [0, 0]], voters=0)}),
     ("result.html", {"election": election(result=None)}),
     ("result.html", {"election": election(), "base_url": "http://127.0.0.1:8000"}),
+    ("vote.html", {"election": council()}),
+    ("election.html", {"election": council(), "base_url": "https://vote.example"}),
+    ("result.html", {"election": council(state="published", voting=False)}),
+    ("result.html", {"election": council(result=[[0, 0, 0, 0], [0, 0]], voters=0)}),
     ("admin.html", {}),
     ("trustee.html", {"trustee": trustee(), "token": "TOKEN123", "base_url": "https://v.example"}),
     (
@@ -137,6 +203,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("error.html", {"status": 404, "check": "request", "message": "No such election <here>"}),
     ("error.html", {"status": 418, "check": "teapot", "message": "I am a teapot"}),
+    *PVT_CASES,
 ]
 
 
@@ -319,8 +386,10 @@ def test_every_key_used_is_in_the_catalog() -> None:
     for source in sources:
         used |= set(re.findall(r"""\bt\(\s*['"]([\w.]+)['"]""", source.read_text()))
     # keys the code builds from a prefix
-    used -= {"state.", "decision.", "check.", "admin.js.confirm_", "admin.js.done_"}
+    used -= {"state.", "decision.", "check.", "pvt.check.", "admin.js.confirm_", "admin.js.done_"}
     used -= {"error.check.", "error.status.", "detail."}
+    used -= {"seats.method.", "seats.gender.", "seats.count.", "seats.threshold_base."}
+    used -= {"seats.quota_base."}
     assert used, "no keys found"
     assert used <= set(english), used - set(english)
     for state in ("draft", "open", "closed", "tallied", "published"):

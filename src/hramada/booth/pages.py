@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -9,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from hramada.booth.i18n import DEFAULT, LANGUAGES, NATIVE_NAMES, messages, translate
 
+DECIMAL = re.compile(r"-?\d+\.\d+")
 BOOTH_DIR = Path(__file__).parent
 STATIC_DIR = BOOTH_DIR / "static"
 TEMPLATES_DIR = BOOTH_DIR / "templates"
@@ -25,6 +30,9 @@ PAGES = (
     "admin.html",
     "trustee.html",
     "error.html",
+    "pvt_report.html",
+    "pvt_submit.html",
+    "pvt_moderate.html",
 )
 
 # The page and file addresses the templates link to (the server routes them).
@@ -39,6 +47,8 @@ ROUTES = {
     "trustees_json": "/elections/{uuid}/trustees.json",
     "credentials_json": "/elections/{uuid}/public_credentials.json",
     "archive": "/elections/{uuid}/archive.bel",
+    "registrations_json": "/elections/{uuid}/registrations.json",
+    "rules_json": "/elections/{uuid}/rules.json",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",
     "trustee": "/trustee/{token}",
@@ -119,6 +129,58 @@ def result_rows(question: Mapping[str, object], counts: Sequence[int]) -> list[d
     return [{"answer": label, "count": count} for label, count in zip(labels, counts, strict=False)]
 
 
+def hemicycle(seats: Sequence[int]) -> list[tuple[float, float, float, int]]:
+    """Seats as dots of a half circle, (x, y, radius, list index), filled left to right list by
+    list in the order given; rows from inside out, each holding seats in proportion to its
+    length. Coordinates fit a 200 x 110 box (the centre of the circle at 100, 100)."""
+    total = sum(seats)
+    if total <= 0:
+        return []
+    rows = 1 if total <= 8 else math.ceil(math.sqrt(total / 4))
+    radii = [0.4 + 0.6 * r / (rows - 1) if rows > 1 else 1.0 for r in range(rows)]
+    counts = [max(1, round(total * r / sum(radii))) for r in radii]
+    counts[-1] += total - sum(counts)
+    gaps = [90 * math.pi * r / (n - 1) for r, n in zip(radii, counts, strict=True) if n > 1]
+    dot = min(9.0, 0.45 * min([*gaps, 54 / (rows - 1) if rows > 1 else 20.0]))
+    places = sorted(
+        (
+            (math.pi * (1 - k / (n - 1)) if n > 1 else math.pi / 2, r)
+            for r, n in zip(radii, counts, strict=True)
+            for k in range(n)
+        ),
+        key=lambda p: (-round(p[0], 9), p[1]),
+    )
+    owners = [i for i, n in enumerate(seats) for _ in range(n)]
+    return [
+        (
+            round(100 + 90 * r * math.cos(a), 2),
+            round(100 - 90 * r * math.sin(a), 2),
+            round(dot, 2),
+            i,
+        )
+        for (a, r), i in zip(places, owners, strict=True)
+    ]
+
+
+def _decimal(lang: str, text: str | None) -> str | None:
+    """A decimal number such as `84.0375` with the language's decimal separator."""
+    if lang == "en" or text is None or not DECIMAL.fullmatch(text):
+        return text
+    return text.replace(".", ",")
+
+
+def explain(lang: str, step: Mapping[str, Any]) -> Markup:
+    """One step of a seat allocation in `lang`; values that name something (a method, a
+    tie-break rule, an outcome...) are translated by their `seats.<name>.<value>` keys."""
+    values = {
+        name: translate(lang, f"seats.{name}.{value}")
+        if _known(f"seats.{name}.{value}")
+        else _decimal(lang, value)
+        for name, value in step["values"].items()
+    }
+    return translate(lang, "seats.step." + step["key"], **values)
+
+
 def _percent(lang: str, count: int, total: int) -> str:
     """`count` as a share of `total` (the total weight of the ballots counted), one decimal,
     with the language's decimal separator."""
@@ -146,8 +208,8 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals.update(languages=LANGUAGES, language_names=NATIVE_NAMES, url=url)
-environment.filters.update(utc=utc_time)
-environment.globals.update(result_rows=result_rows, known=_known)
+environment.filters.update(utc=utc_time, shell=shlex.quote)
+environment.globals.update(result_rows=result_rows, known=_known, hemicycle=hemicycle)
 
 
 def render(page: str, lang: str, **context: object) -> str:
@@ -167,5 +229,7 @@ def render(page: str, lang: str, **context: object) -> str:
         messages=messages(lang),
         pick=partial(_pick, lang),
         percent=partial(_percent, lang),
+        explain=partial(explain, lang),
+        decimal=partial(_decimal, lang),
         detail=partial(detail_text, lang),
     )

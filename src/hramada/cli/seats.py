@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +17,8 @@ from hramada.cli.output import console, err, progress_bar, progress_callback
 from hramada.counting.apportion import Allocation, Method, QuotaBase, RulesError, allocate
 from hramada.counting.council import CouncilResult, council_seats
 from hramada.counting.lists import Candidate
-from hramada.counting.rules import bound_hash, load_rules, rules_hash
+from hramada.counting.rules import RulesFile, bound_hash, load_rules, rules_hash
+from hramada.counting.steps import Step
 from hramada.protocol.archive import read_archive
 from hramada.verify.verifier import verify_archive
 
@@ -50,7 +52,7 @@ def seats_table(alloc: Allocation) -> Table:
 
 def _emit(
     alloc: Allocation,
-    steps: tuple[str, ...],
+    steps: Sequence[str],
     as_json: bool,
     elected: dict[str, list[Candidate]] | None = None,
 ) -> None:
@@ -73,7 +75,10 @@ def _emit(
         console.print(Text(f"{i:3}. {step}"))
 
 
-def _from_archive(rules_path: Path, path: Path) -> tuple[CouncilResult, str]:
+def _from_archive(
+    rules_path: Path, path: Path, withdrawn: list[tuple[str, str]]
+) -> tuple[CouncilResult, str, RulesFile]:
+    """Verify the archive, check that it is bound to these rules, and apply them."""
     data = rules_path.read_bytes()
     rules = load_rules(data)
     with progress_bar() as progress:
@@ -81,18 +86,31 @@ def _from_archive(rules_path: Path, path: Path) -> tuple[CouncilResult, str]:
     if not report.ok or report.election is None:
         for problem in report.problems:
             err.print(Text("FAILED ", style="red") + Text(str(problem)), highlight=False)
-        raise typer.Exit(EXIT_FAILED)
+        raise RulesError(f"archive: {path} does not verify, so no seats are computed from it")
     if report.result is None:
         raise RulesError("archive: no verified result is published yet")
     bound = bound_hash(report.election.description)
+    if bound is None:
+        raise RulesError(f"rules binding: the election in {path} is bound to no seat rules")
     if bound != rules_hash(data):
         raise RulesError(
             f"rules binding: the election is bound to rules sha256:{bound}, "
-            f"this file is sha256:{rules_hash(data)}"
+            f"but {rules_path} is sha256:{rules_hash(data)}"
         )
     archive_file = path if path.is_file() else next(path.glob("*.bel"))
     seed = read_archive(archive_file).last_event or ""
-    return council_seats(rules, report.election, report.result, seed), seed
+    turnout = None
+    if report.total_weight is not None and report.registered is not None:
+        turnout = (report.total_weight, report.registered)
+    result = council_seats(rules, report.election, report.result, seed, turnout, withdrawn)
+    return result, seed, rules
+
+
+def _withdrawal(text: str) -> tuple[str, str]:
+    list_name, sep, name = text.rpartition(":")
+    if not sep or not list_name or not name:
+        raise RulesError(f"withdrawn: {text!r} is not LIST:CANDIDATE")
+    return list_name, name
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[int]]:
@@ -118,15 +136,30 @@ def seats(
         QuotaBase, typer.Option(help="Quota from all list votes, or only those over the threshold.")
     ] = QuotaBase.eligible,
     seed: Annotated[str, typer.Option(help="Seed of the lot for exact ties (CSV input).")] = "",
+    withdrawn: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--withdrawn",
+            help="LIST:CANDIDATE who withdrew after the vote (as the result page lists them).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Council seats: from a verified archive and its bound rules, or from a CSV of list totals."""
     try:
         if rules is not None:
-            result, lot = _from_archive(rules, path)
-            steps = (*result.steps, f"Lot seed (the archive's final hash): {lot}.")
+            gone = [_withdrawal(w) for w in withdrawn or []]
+            result, lot, bound = _from_archive(rules, path, gone)
+            referendums = (
+                f"Question {ref.question}: {step}"
+                for ref, outcome in zip(bound.referendums, result.referendums, strict=True)
+                for step in outcome.steps
+            )
+            steps = (*result.steps, *referendums, Step("lot_seed", seed=lot))
             _emit(result.allocation, steps, as_json, result.elected)
             return
+        if withdrawn:
+            raise RulesError("withdrawn: candidates are known only with --rules and an archive")
         if seats is None or method is None:
             raise RulesError("seats: give --rules RULES, or --seats N and --method M")
         names, votes = _read_csv(path)

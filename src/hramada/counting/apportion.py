@@ -8,6 +8,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from hramada.counting.steps import Step, tied
 from hramada.counting.ties import DEFAULT_TIE_BREAK, TieRule, rank_tied
 
 
@@ -51,7 +52,7 @@ class Allocation:
     seats: int
     quota: Fraction | None
     lists: tuple[ListSeats, ...]
-    steps: tuple[str, ...] = field(default=())
+    steps: tuple[Step, ...] = field(default=())
 
     def by_name(self) -> dict[str, int]:
         return {row.name: row.seats for row in self.lists}
@@ -96,16 +97,16 @@ def allocate(
     tbase = total if threshold_base is None else threshold_base
     if tbase < total:
         raise RulesError(f"threshold base: {tbase} is fewer than the {total} list votes")
-    steps = [
-        f"{len(names)} lists received {total} votes; {seats} seats are allocated by {method.value}."
-    ]
+    steps = [Step("intro", lists=len(names), votes=total, seats=seats, method=method.value)]
     bar = Fraction(tbase) * threshold / 100
     eligible = [v > 0 and v >= bar for v in votes]
     if threshold:
         under = [n for n, ok in zip(names, eligible, strict=True) if not ok]
+        common = {"threshold": threshold, "base": tbase, "bar": f"{float(bar):.2f}"}
         steps.append(
-            f"Threshold {threshold} % of {tbase} votes = {float(bar):.2f} votes; "
-            + (f"under it: {', '.join(under)}." if under else "every list passes it.")
+            Step("threshold_under", under=", ".join(under), **common)
+            if under
+            else Step("threshold_all", **common)
         )
     if not any(eligible):
         raise RulesError("threshold: no list reaches it, so no seat can be allocated")
@@ -140,23 +141,18 @@ def _largest_remainder(
     quota_base: QuotaBase,
     tie_break: Sequence[TieRule],
     seed: str,
-    steps: list[str],
+    steps: list[Step],
 ) -> Allocation:
     idx = [i for i, ok in enumerate(eligible) if ok]
     base = sum(votes) if quota_base is QuotaBase.all else sum(votes[i] for i in idx)
     quota = quota_for(method, base, seats)
-    steps.append(
-        f"Quota ({method.value}) = {float(quota):.4f} votes per seat, from {base} votes "
-        f"({'every list vote' if quota_base is QuotaBase.all else 'votes of lists over the threshold'})."  # noqa: E501
-    )
+    shown = f"{float(quota):.4f}"
+    steps.append(Step(f"quota_{quota_base.value}", method=method.value, quota=shown, base=base))
     qshare = {i: Fraction(votes[i]) / quota for i in idx}
     whole = {i: qshare[i].numerator // qshare[i].denominator for i in idx}
     rem = {i: qshare[i] - whole[i] for i in idx}
-    steps.append(
-        "Each list gets one whole seat per full quota: "
-        + ", ".join(f"{names[i]} {whole[i]}" for i in idx)
-        + f" ({sum(whole.values())} seats)."
-    )
+    listed = ", ".join(f"{names[i]} {whole[i]}" for i in idx)
+    steps.append(Step("whole", whole=listed, total=sum(whole.values())))
     while sum(whole.values()) > seats:  # Droop and Imperiali can overshoot on small houses
         holders = [i for i in idx if whole[i] > 0]
         low = min(rem[i] for i in holders)
@@ -164,9 +160,7 @@ def _largest_remainder(
         loser = order[-1]
         whole[loser] -= 1
         rem[loser] += 1
-        steps.append(
-            f"Whole seats exceed {seats}: {names[loser]}, with the smallest remainder, gives one back ({why})."  # noqa: E501
-        )
+        steps.append(tied("give_back", why, seats=seats, list=names[loser]))
     extra = {i: 0 for i in idx}
     left = seats - sum(whole.values())
     while left:
@@ -180,11 +174,7 @@ def _largest_remainder(
             extra[i] += 1
             left -= 1
             pool.remove(i)
-            steps.append(
-                f"Remainder seat to {names[i]} (remainder {float(rem[i]):.4f})"
-                + ("" if why == "no tie" else f", {why}")
-                + "."
-            )
+            steps.append(tied("remainder", why, list=names[i], remainder=f"{float(rem[i]):.4f}"))
     rows = tuple(
         ListSeats(
             names[i],
@@ -211,25 +201,19 @@ def _highest_averages(
     shares: list[Fraction],
     tie_break: Sequence[TieRule],
     seed: str,
-    steps: list[str],
+    steps: list[Step],
 ) -> Allocation:
     idx = [i for i, ok in enumerate(eligible) if ok]
     won = {i: 0 for i in idx}
-    steps.append(
-        "Each seat goes to the list with the highest average, its votes divided by "
-        f"{', '.join(str(divisor(method, k)) for k in range(4))}, ... for its 1st, 2nd, 3rd, 4th seat."  # noqa: E501
-    )
+    divisors = ", ".join(str(divisor(method, k)) for k in range(4))
+    steps.append(Step("averages", divisors=divisors))
     for n in range(1, seats + 1):
         avg = {i: Fraction(votes[i]) / divisor(method, won[i]) for i in idx}
         high = max(avg.values())
         order, why = rank_tied([i for i in idx if avg[i] == high], names, votes, tie_break, seed)
         i = order[0]
         won[i] += 1
-        steps.append(
-            f"Seat {n} to {names[i]} (average {float(high):.4f})"
-            + ("" if why == "no tie" else f", {why}")
-            + "."
-        )
+        steps.append(tied("average", why, n=n, list=names[i], average=f"{float(high):.4f}"))
     rows = tuple(
         ListSeats(names[i], votes[i], shares[i], eligible[i], None, None, None, None, won.get(i, 0))
         for i in range(len(names))

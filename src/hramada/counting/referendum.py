@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
+from hramada.counting.steps import Step
+
 
 class MajorityBase(StrEnum):
     cast = "cast"  # every ballot cast, blank and invalid included
@@ -25,7 +27,7 @@ class ReferendumRules:
 @dataclass(frozen=True)
 class Outcome:
     adopted: bool
-    steps: tuple[str, ...]
+    steps: tuple[Step, ...]
 
 
 def referendum(
@@ -38,8 +40,14 @@ def referendum(
     turnout = Fraction(cast, registered) if registered else Fraction(0)
     quorum_met = turnout >= rules.quorum
     steps.append(
-        f"Turnout {cast} of {registered} ({float(turnout * 100):.2f} %); quorum "
-        f"{float(rules.quorum * 100):g} % {'met' if quorum_met else 'NOT met'}."
+        Step(
+            "turnout",
+            cast=cast,
+            registered=registered,
+            turnout=f"{float(turnout * 100):.2f}",
+            quorum=f"{float(rules.quorum * 100):g}",
+            outcome="met" if quorum_met else "not-met",
+        )
     )
     base = {
         MajorityBase.cast: cast,
@@ -50,13 +58,18 @@ def referendum(
     majority_met = base > 0 and (
         share >= rules.majority if rules.at_least else share > rules.majority
     )
+    blank_in = rules.blank_counts and rules.base is MajorityBase.valid
     steps.append(
-        f"Yes {yes} of {base} ({rules.base.value} votes"
-        f"{', blank included' if rules.blank_counts and rules.base is MajorityBase.valid else ''})"
-        f": needs {'at least' if rules.at_least else 'more than'} "
-        f"{float(rules.majority * 100):g} %: "
-        f"{'met' if majority_met else 'NOT met'}."
+        Step(
+            "majority",
+            yes=yes,
+            base=base,
+            basis="valid-blank" if blank_in else rules.base.value,
+            comparison="at-least" if rules.at_least else "more-than",
+            majority=f"{float(rules.majority * 100):g}",
+            outcome="met" if majority_met else "not-met",
+        )
     )
     adopted = quorum_met and majority_met
-    steps.append("Adopted." if adopted else "Not adopted.")
+    steps.append(Step("adopted" if adopted else "not_adopted"))
     return Outcome(adopted, tuple(steps))

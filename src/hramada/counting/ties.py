@@ -35,13 +35,14 @@ def rank_tied(
     votes: Sequence[int],
     rules: Sequence[TieRule],
     seed: str,
-) -> tuple[list[int], str]:
-    """The tied indices, favoured first, and in words the rule that separated the first two."""
+) -> tuple[list[int], str | None]:
+    """The tied indices, favoured first, and the rule that separated the first two (None: no
+    tie; list order when no rule decided)."""
     order = sorted(set(tied), key=lambda i: (*(_key(r, i, names, votes, seed) for r in rules), i))
     if len(order) < 2:
-        return order, "no tie"
+        return order, None
     a, b = order[0], order[1]
     for rule in rules:
         if _key(rule, a, names, votes, seed) != _key(rule, b, names, votes, seed):
-            return order, f"tie broken by {rule.value}"
-    return order, "tie broken by list order (no rule decided)"
+            return order, rule.value
+    return order, TieRule.list_order.value

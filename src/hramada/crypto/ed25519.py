@@ -6,7 +6,7 @@ import re
 
 from nacl import _sodium  # libsodium's raw bindings
 
-from hramada.crypto.group import Element, FixedBase, Group, GroupError
+from hramada.crypto.group import Element, FixedBase, Group, GroupError, PlainBase
 
 _ffi, _lib = _sodium.ffi, _sodium.lib
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -26,17 +26,6 @@ class _Ed25519Base(FixedBase):
         if k == 0 or _lib.crypto_scalarmult_ed25519_base_noclamp(out, k.to_bytes(32, "little")):
             return _IDENTITY
         return bytes(out)
-
-
-class _Ed25519Var(FixedBase):
-    """No table: libsodium exposes no cheaper way than a full scalar multiplication."""
-
-    def __init__(self, group: Ed25519Group, base: Element) -> None:
-        self.group = group
-        self.base = base
-
-    def pow(self, k: int) -> Element:
-        return self.group.pow(self.base, k)
 
 
 class Ed25519Group(Group):
@@ -90,7 +79,7 @@ class Ed25519Group(Group):
     def fixed_base(self, base: Element) -> FixedBase:
         if base == self.g:
             return _Ed25519Base(self)
-        return _Ed25519Var(self, base)
+        return PlainBase(self, base)  # libsodium has no cheaper way
 
     def element_key(self, x: Element) -> int:
         return int.from_bytes(x, "big")  # Belenios orders points by their RFC 8032 bytes

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import msgspec
 
 from hramada.crypto.elgamal import encrypt
-from hramada.crypto.group import Element, FixedBase, Group, GroupError
+from hramada.crypto.group import GroupError, PlainBase
 from hramada.crypto.groups import get_group
 from hramada.election.ballot import check_plaintext
 from hramada.election.context import check_questions
@@ -22,17 +22,6 @@ class AuditFile(msgspec.Struct):
     ballot: str  # the audited ballot's JSON text
     choices: list[list[int]]  # one 0/1 list per question, blank flag first where allowed
     randomness: list[list[str]]  # the decimal randomness of each ciphertext, same nesting
-
-
-class _PlainBase(FixedBase):
-    """Powers of the election key without a table: an audit needs only a few of them."""
-
-    def __init__(self, group: Group, base: Element) -> None:
-        self.group = group
-        self.base = base
-
-    def pow(self, k: int) -> Element:
-        return self.group.pow(self.base, k)
 
 
 @dataclass(frozen=True)
@@ -81,7 +70,7 @@ def audit_ballot(election_bytes: bytes, audit: AuditFile) -> AuditReport:
             raise FormatError(f"unsupported protocol version {election.version}")
         group = get_group(election.group)
         check_questions(election)
-        y_table = _PlainBase(group, group.decode(election.public_key))
+        y_table = PlainBase(group, group.decode(election.public_key))  # a few powers only
     except (FormatError, GroupError) as e:
         raise Rejected("election", str(e)) from None
     data = audit.ballot.encode()

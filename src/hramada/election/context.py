@@ -47,6 +47,23 @@ def check_questions(election: Election) -> None:
             raise Rejected("election", f"question {i}: missing answers, min, max or question")
         if not 0 <= q.min <= q.max <= len(q.answers) or not q.answers:
             raise Rejected("election", f"question {i}: need 0 <= min <= max <= answers")
+        if q.candidates is not None:
+            _check_lists(q, i)
+
+
+def _check_lists(q: Question, i: int) -> None:
+    """A list question: one vote for one list, and each answer's candidates, none unnamed."""
+    assert q.answers is not None and q.candidates is not None
+    if q.max != 1:
+        raise Rejected("election", f"question {i}: a list question is a vote for one list (max 1)")
+    if len(q.candidates) != len(q.answers):
+        raise Rejected(
+            "election",
+            f"question {i}: {len(q.candidates)} candidate lists for {len(q.answers)} lists",
+        )
+    for name, people in zip(q.answers, q.candidates, strict=True):
+        if not people or any(not c.name.strip() for c in people):
+            raise Rejected("election", f"question {i}: list {name!r} has an unnamed candidate")
 
 
 def _answer_count(q: Question) -> int | None:

@@ -44,8 +44,19 @@ class NonHomomorphicValue(Struct):
     question: str
 
 
+class ListCandidate(Struct, kw_only=True, omit_defaults=True):
+    """One candidate on a party list: the name, and the gender where the seat rules need it."""
+
+    name: str
+    gender: str | None = None
+
+
 class Question(Struct, kw_only=True, omit_defaults=True):
-    """Homomorphic: answers, ?blank, min, max, question. Other kinds: type, value, ?extra."""
+    """Homomorphic: answers, ?blank, min, max, question. Other kinds: type, value, ?extra.
+
+    Hramada's extension `candidates` makes a homomorphic question a vote for one party list:
+    one list of candidates per answer (the answers are the lists' names), in list order. Like
+    `translations` it is covered by the fingerprint, and belenios-tool skips it."""
 
     answers: list[str] | None = None
     blank: bool | None = None
@@ -55,6 +66,7 @@ class Question(Struct, kw_only=True, omit_defaults=True):
     type: str | None = None
     value: Any = None
     extra: Any = None
+    candidates: list[list[ListCandidate]] | None = None
 
     @property
     def homomorphic(self) -> bool:

@@ -89,6 +89,18 @@ async def cast_ballot(request: Request) -> Response:
     return JSONResponse({"tracking_code": tracker})
 
 
+async def registration_info(request: Request) -> Response:
+    return JSONResponse(_elections(request).registrations.info(_uuid(request)))
+
+
+@penalized("register")
+async def register(request: Request) -> Response:
+    """A member's device posts its public credential with the registry's blind signature."""
+    body = await _json(request)
+    await _elections(request).registrations.register_soon(_uuid(request), body)
+    return JSONResponse({"registered": True}, status_code=201)
+
+
 async def ballots(request: Request) -> Response:
     """A page of the bulletin board (`?page=N`, from 1), with the totals."""
     return JSONResponse(_elections(request).board(_uuid(request), page_number(request)))
@@ -192,6 +204,23 @@ async def upload_credentials(request: Request) -> Response:
     return JSONResponse(_elections(request).set_credentials(admin, uuid, data))
 
 
+async def set_registry(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    data = await read_body(request, request.app.state.settings.limits.json_bytes)
+    return JSONResponse(_elections(request).set_registry(admin, uuid, data))
+
+
+async def open_registration(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    _elections(request).open_registration(admin, uuid)
+    return JSONResponse(_elections(request).info(uuid, admin=True))
+
+
+async def close_registration(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    return JSONResponse(_elections(request).close_registration(admin, uuid))
+
+
 async def add_trustee(request: Request) -> Response:
     admin, uuid = _owner(request)
     body = await _json(request)
@@ -282,12 +311,20 @@ async def trustee_decryption(request: Request) -> Response:
     return JSONResponse({"accepted": "partial decryption"})
 
 
+async def withdraw_candidate(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    detail = _elections(request).withdraw(admin, uuid, await _json(request))
+    return JSONResponse(detail, status_code=201)
+
+
 routes = [
     Route("/api/elections", list_elections),
     Route("/api/elections/{uuid}", election_info),
     Route("/api/elections/{uuid}/ballots", cast_ballot, methods=["POST"]),
     Route("/api/elections/{uuid}/ballots", ballots),
     Route("/api/elections/{uuid}/ballots/find", find_ballot),
+    Route("/api/elections/{uuid}/registration", registration_info),
+    Route("/api/elections/{uuid}/registrations", register, methods=["POST"]),
     Route("/api/admin/login", login, methods=["POST"]),
     Route("/api/admin/logout", logout, methods=["POST"]),
     Route("/api/admin/me", me),
@@ -298,6 +335,9 @@ routes = [
     Route("/api/admin/elections/{uuid}", admin_election),
     Route("/api/admin/elections/{uuid}/credentials", upload_credentials, methods=["PUT"]),
     Route("/api/admin/elections/{uuid}/trustees", add_trustee, methods=["POST"]),
+    Route("/api/admin/elections/{uuid}/registry", set_registry, methods=["PUT"]),
+    Route("/api/admin/elections/{uuid}/registration/open", open_registration, methods=["POST"]),
+    Route("/api/admin/elections/{uuid}/registration/close", close_registration, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/window", set_window, methods=["PUT"]),
     Route(
         "/api/admin/elections/{uuid}/trustees/{trustee:int}/link",
@@ -306,6 +346,7 @@ routes = [
     ),
     Route("/api/admin/elections/{uuid}/grants", grant_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/open", open_election, methods=["POST"]),
+    Route("/api/admin/elections/{uuid}/withdrawals", withdraw_candidate, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/ceremony/restart", restart_ceremony, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/close", close_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/publish", publish_election, methods=["POST"]),

@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from hramada.booth.i18n import LANGUAGES
+from hramada.counting.apportion import RulesError
+from hramada.counting.council import check_election
+from hramada.counting.rules import BINDING, binding_line, load_rules, rules_hash
 from hramada.crypto.groups import GROUP_NAMES
 from hramada.election.context import check_questions, check_translations
 from hramada.election.errors import Rejected
 from hramada.protocol.model import (
     Election,
+    ListCandidate,
     Question,
     QuestionText,
     Template,
@@ -22,6 +28,7 @@ from hramada.server.problems import Problem
 MAX_QUESTIONS = 50
 MAX_ANSWERS = 200
 MAX_TEXT = 10_000
+MAX_CANDIDATES = 500  # on one party list
 
 
 def _text(value: object, what: str, limit: int = 1000, empty: bool = False) -> str:
@@ -63,12 +70,38 @@ def _question(raw: object, i: int) -> Question:
     blank = raw.get("blank", False)
     if not isinstance(blank, bool):
         raise Problem(400, "election", f"question {i}: blank is true or false")
+    lists = raw.get("candidates")
     return Question(
         answers=[_text(a, f"question {i}, answer {j}") for j, a in enumerate(answers, 1)],
         blank=True if blank else None,
         min=_int(raw.get("min"), f"question {i}: min"),
         max=_int(raw.get("max"), f"question {i}: max"),
         question=_text(raw.get("question"), f"question {i}"),
+        candidates=None if lists is None else _lists(lists, len(answers), i),
+    )
+
+
+def _lists(raw: object, count: int, i: int) -> list[list[ListCandidate]]:
+    """A list question's candidates: per answer (a party list), [{name, gender}] in list order."""
+    what = f"question {i}: candidates"
+    if not isinstance(raw, list) or len(raw) != count:
+        raise Problem(400, "election", f"{what}: one list of candidates per answer")
+    out = []
+    for j, people in enumerate(raw, 1):
+        if not isinstance(people, list) or not 1 <= len(people) <= MAX_CANDIDATES:
+            raise Problem(400, "election", f"{what} of list {j}: 1 to {MAX_CANDIDATES}")
+        out.append([_candidate(c, f"{what} of list {j}, {k}") for k, c in enumerate(people, 1)])
+    return out
+
+
+def _candidate(raw: object, what: str) -> ListCandidate:
+    """{name, gender} (the gender optional) or just the name."""
+    if not isinstance(raw, dict):
+        return ListCandidate(name=_text(raw, f"{what}: name", 200))
+    gender = raw.get("gender")
+    return ListCandidate(
+        name=_text(raw.get("name"), f"{what}: name", 200),
+        gender=_text(gender, f"{what}: gender", 20) if gender else None,
     )
 
 
@@ -136,3 +169,44 @@ def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
     except Rejected as e:
         raise Problem(400, "election", e.detail) from None
     return template, group
+
+
+def bind_rules(
+    body: dict[str, Any], template: Template, group: str
+) -> tuple[Template, bytes | None]:
+    """The seat rules file an administrator gave (`seat_rules`, its text), checked on its own
+    and against the election; the template's description then carries its binding line."""
+    raw = body.get("seat_rules")
+    if raw is None or raw == "":
+        if BINDING.search(template.description):
+            raise Problem(400, "seat rules", "the description binds seat rules: upload them")
+        return template, None
+    if not isinstance(raw, str):
+        raise Problem(400, "seat rules", "seat_rules: the text of the rules file")
+    data = raw.encode()
+    written = {found.group(1) for found in BINDING.finditer(template.description)}
+    if written - {rules_hash(data)}:
+        raise Problem(
+            400,
+            "seat rules",
+            f"rules binding: the description binds sha256:{min(written - {rules_hash(data)})}, "
+            f"but the rules file given is sha256:{rules_hash(data)}",
+        )
+    description = template.description
+    if not written:
+        description = f"{description.rstrip()}\n{binding_line(data)}".lstrip()
+    bound = msgspec.structs.replace(template, description=description)
+    probe = Election(
+        version=1,
+        description=bound.description,
+        name=bound.name,
+        group=group,
+        public_key="",
+        questions=bound.questions,
+        uuid="",
+    )
+    try:
+        check_election(load_rules(data), probe)
+    except RulesError as e:
+        raise Problem(400, "seat rules", str(e)) from None
+    return bound, data

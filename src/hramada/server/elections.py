@@ -18,6 +18,8 @@ from typing import Any
 import msgspec
 from sqlalchemy import Engine, insert, select, update
 
+from hramada.counting.council import standing
+from hramada.counting.rules import load_rules, rules_hash
 from hramada.crypto.groups import get_group
 from hramada.election.box import BallotBox
 from hramada.election.credentials import parse_public_credentials
@@ -26,16 +28,18 @@ from hramada.election.setup import make_election, make_trustees, new_uuid
 from hramada.election.trustees import check_trustee_key, election_public_key
 from hramada.protocol.archive import WriteFailed
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
-from hramada.protocol.model import Template, TrusteePublicKey
+from hramada.protocol.model import Election, Template, TrusteePublicKey
 from hramada.protocol.trustees import Trustee
 from hramada.server import adminlog
 from hramada.server.ceremony import Ceremonies, parse_threshold
 from hramada.server.checking import Checker
 from hramada.server.config import Settings
-from hramada.server.drafts import check_window, parse_draft, parse_time
+from hramada.server.council import seats_info
+from hramada.server.drafts import bind_rules, check_window, parse_draft, parse_time
 from hramada.server.durability import save_checkpoint
 from hramada.server.live import Live
 from hramada.server.problems import Problem
+from hramada.server.registrations import Registrations
 from hramada.server.tables import elections, trustees
 
 Json = dict[str, Any]
@@ -62,6 +66,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _withdrawn(decisions: list[Any]) -> list[tuple[str, str]]:
+    """The (list, candidate) withdrawals among an election's public decisions, in order."""
+    out = []
+    for entry in decisions:
+        if entry.action == "withdrawal":
+            detail = entry.as_json()["detail"]
+            out.append((detail["list"], detail["candidate"]))
+    return out
+
+
 def _refuse_private_credentials(data: bytes) -> None:
     """Refuse the credential authority's private file (voter -> credential) for the public one."""
     try:
@@ -84,6 +98,7 @@ class Elections:
         self.settings = settings
         self.checker = checker
         self.ceremonies = Ceremonies(engine)
+        self.registrations = Registrations(engine)
         self.live: dict[str, Live] = {}
         self.broken: dict[str, str] = {}  # uuid -> why its archive could not be loaded
         self._public: dict[str, Json] = {}  # uuid -> cached public info of opened elections
@@ -94,6 +109,18 @@ class Elections:
 
     def path(self, uuid: str) -> Path:
         return self.settings.archives / f"{uuid}.bel"
+
+    def rules_path(self, uuid: str) -> Path:
+        """The seat rules file the election is bound to, kept byte for byte beside its archive."""
+        return self.settings.archives / f"{uuid}.rules.json"
+
+    def rules_text(self, uuid: str) -> bytes:
+        if uuid not in self.live and uuid not in self.broken:
+            raise Problem(404, "election", "there is no such election")  # nor a public draft
+        try:
+            return self.rules_path(uuid).read_bytes()
+        except FileNotFoundError:
+            raise Problem(404, "seat rules", "this election has no seat rules") from None
 
     def load(self) -> None:
         """Re-open every opened election from its archive (after a restart or a crash).
@@ -261,14 +288,17 @@ class Elections:
                     "min": q.min,
                     "max": q.max,
                     "blank": bool(q.blank),
+                    "candidates": msgspec.to_builtins(q.candidates),
                 }
                 for q in template.questions
             ],
+            "seats": self._seats(uuid, template, row.group_name, box, _withdrawn(decisions)),
             "eligible": len(box.ctx.credentials) if box else self._credential_count(row),
             "ballots": len(box.ballots) if box else 0,
             "voters": len(live.last) if live else 0,
             "chain_head": box.writer.durable_head if box else None,
             "fingerprint": box.ctx.fingerprint if box else None,
+            "registry": self.registrations.binding(row),  # anonymous registration's keys
             "decisions": [
                 {"time": e.time, "action": e.action, "detail": e.as_json()["detail"]}
                 for e in decisions
@@ -289,7 +319,40 @@ class Elections:
         if admin:
             creds = row.credentials
             info["credentials_fingerprint"] = sha256_b64(creds) if creds else None
+            info["registration"] = row.registration
         return info
+
+    def _seats(
+        self,
+        uuid: str,
+        template: Template,
+        group: str,
+        box: BallotBox | None,
+        withdrawn: list[tuple[str, str]],
+    ) -> Any:
+        """The seat rules and, once the result is published, the seats (None: no rules)."""
+        path = self.rules_path(uuid)
+        if not path.exists():
+            return None
+        election = (
+            box.ctx.election
+            if box
+            else Election(
+                version=1,
+                description=template.description,
+                name=template.name,
+                group=group,
+                public_key="",
+                questions=template.questions,
+                uuid=uuid,
+            )
+        )
+        result = box.result if box else None
+        seed = box.writer.durable_head if box and box.result is not None else None
+        turnout = None
+        if box and box.tally:
+            turnout = (box.tally.total_weight, sum(box.ctx.credentials.values()))
+        return seats_info(path.read_bytes(), election, result, seed, turnout, withdrawn)
 
     def _credential_count(self, row: Any) -> int:
         if not row.credentials:
@@ -298,6 +361,20 @@ class Elections:
 
     def election_text(self, uuid: str) -> bytes:
         return self.live_election(uuid).setup[0]
+
+    def registrations_json(self, uuid: str) -> Path:
+        """registrations.json of an opened election that took anonymous registrations: a
+        file beside its archive, written once (its content is fixed since the opening)."""
+        self.live_election(uuid)
+        path = self.settings.archives / f"{uuid}.registrations.json"
+        if not path.exists():
+            data = self.registrations.published(uuid)
+            if data is None:
+                raise Problem(404, "registrations", "this election took no anonymous registrations")
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(data)
+            temporary.replace(path)
+        return path
 
     def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
         """The archive up to its last durable event (appends in progress are left out); an
@@ -382,11 +459,14 @@ class Elections:
 
     def create(self, admin: tuple[int, str], body: Json) -> str:
         template, group = parse_draft(body)
+        template, rules = bind_rules(body, template, group)
         opens = parse_time(body.get("opens_at"), "opens_at")
         closes = parse_time(body.get("closes_at"), "closes_at")
         check_window(opens, closes)
         threshold = parse_threshold(body.get("threshold"))
         uuid = new_uuid()
+        if rules is not None:
+            self.rules_path(uuid).write_bytes(rules)
         with self.engine.begin() as db:
             db.execute(
                 insert(elections).values(
@@ -403,11 +483,17 @@ class Elections:
             if threshold is not None:
                 Ceremonies.create(db, uuid, threshold)
             detail = {"name": template.name, "group": group, "threshold": threshold}
+            if rules is not None:
+                detail["seat_rules"] = rules_hash(rules)
             adminlog.record(db, admin[1], "create", detail, uuid)
         return uuid
 
     def set_credentials(self, admin: tuple[int, str], uuid: str, data: bytes) -> Json:
         row = self._draft(uuid)
+        if row.registry is not None:
+            raise Problem(
+                409, "registry", "this election's credentials come from its registration phase"
+            )
         _refuse_private_credentials(data)
         try:
             count = len(parse_public_credentials(get_group(row.group_name), data))
@@ -419,6 +505,15 @@ class Elections:
             detail = {"count": count, "fingerprint": fingerprint}
             adminlog.record(db, admin[1], "credentials", detail, uuid, public=True)
         return {"count": count, "fingerprint": fingerprint}
+
+    def set_registry(self, admin: tuple[int, str], uuid: str, data: bytes) -> Json:
+        return self.registrations.set_registry(admin, self._draft(uuid), data)
+
+    def open_registration(self, admin: tuple[int, str], uuid: str) -> None:
+        self.registrations.open(admin, self._draft(uuid))
+
+    def close_registration(self, admin: tuple[int, str], uuid: str) -> Json:
+        return self.registrations.close(admin, self._draft(uuid))
 
     def add_trustee(self, admin: tuple[int, str], uuid: str, name: object) -> Json:
         self._draft(uuid)
@@ -487,9 +582,35 @@ class Elections:
         self._changed(uuid)
         return {"opens_at": _iso(opens), "closes_at": _iso(closes)}
 
+    def withdraw(self, admin: tuple[int, str], uuid: str, body: Json) -> Json:
+        """Record, publicly, that a candidate of a list has withdrawn after the lists were fixed:
+        the seats then go to the next candidates of that list."""
+        live = self.live_election(uuid)
+        path = self.rules_path(uuid)
+        if not path.exists():
+            raise Problem(409, "seat rules", "this election has no seat rules")
+        list_name, name, reason = body.get("list"), body.get("candidate"), body.get("reason", "")
+        if not all(isinstance(v, str) for v in (list_name, name, reason)) or len(reason) > 2000:
+            raise Problem(400, "withdrawal", "list, candidate and reason are texts")
+        assert isinstance(list_name, str) and isinstance(name, str) and isinstance(reason, str)
+        with self.engine.connect() as db:
+            done = _withdrawn(adminlog.entries(db, election=uuid, public_only=True))
+        if (list_name, name) in done:
+            raise Problem(409, "withdrawal", f"{name!r} of {list_name!r} has withdrawn already")
+        people = standing(load_rules(path.read_bytes()), live.box.ctx.election)
+        if all(c.name != name for c in people.get(list_name) or []):
+            raise Problem(400, "withdrawal", f"{name!r} is not a candidate of list {list_name!r}")
+        detail = {"list": list_name, "candidate": name, "reason": reason.strip()}
+        with self.engine.begin() as db:
+            adminlog.record(db, admin[1], "withdrawal", detail, uuid, public=True)
+        self._changed(uuid)
+        return detail
+
     async def open(self, admin: tuple[int, str], uuid: str) -> None:
         """Fix the setup: joint key from the trustees' keys, the credentials; write Setup."""
         row = self._draft(uuid)
+        if row.registry is not None and row.registration != "closed":
+            raise Problem(409, "registration", "close the registration first")
         if not row.credentials:
             raise Problem(409, "credentials", "upload the public credentials first")
         keys = self._trustee_rows(uuid)
@@ -506,6 +627,9 @@ class Elections:
         except Rejected as e:
             raise Problem.rejected(e) from None
         template = decode(row.template, Template, "template")
+        binding = self.registrations.binding(row)
+        if binding is not None:  # the registry's keys, covered by the election's fingerprint
+            template = msgspec.structs.replace(template, credential_authority=binding)
         election = make_election(template, group, uuid, y)
         path = self.path(uuid)
         path.unlink(missing_ok=True)  # a draft's archive was never shown to anyone

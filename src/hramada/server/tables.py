@@ -1,5 +1,5 @@
 """The database schema: administrators, sessions, elections before and around their archive,
-trustees, and the admin log. Ballots live only in the archives."""
+trustees, anonymous registrations, and the admin log. Ballots live only in the archives."""
 
 from __future__ import annotations
 
@@ -50,6 +50,18 @@ elections = Table(
     Column("credentials", LargeBinary),  # the public credential list, as uploaded
     Column("created_by", ForeignKey("admins.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("registry", LargeBinary),  # the registry's RegistryKey JSON, for anonymous credentials
+    Column("registration", String(16)),  # None, then open, then closed
+)
+
+registrations = Table(
+    "registrations",  # keyed by credential, with no time and no row order (WITHOUT ROWID)
+    metadata,
+    Column("election", ForeignKey("elections.uuid"), primary_key=True),
+    Column("credential", Text, primary_key=True),
+    Column("prefix", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 grants = Table(

@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hramada.booth.i18n import negotiate
@@ -138,6 +138,18 @@ async def credentials_json(request: Request) -> Response:
     return Response(live.setup[2], media_type="application/json")
 
 
+async def rules_json(request: Request) -> Response:
+    """The seat rules file, byte for byte: its SHA-256 is the one the election is bound to."""
+    data = _elections(request).rules_text(request.path_params["uuid"])
+    return Response(data, media_type="application/json")
+
+
+async def registrations_json(request: Request) -> Response:
+    """Every anonymous registration with the registry's signature, beside the archive."""
+    path = _elections(request).registrations_json(request.path_params["uuid"])
+    return FileResponse(path, media_type="application/json")
+
+
 async def archive(request: Request) -> Response:
     """The archive as it stands, streamed from a thread so casting goes on meanwhile."""
     uuid = request.path_params["uuid"]
@@ -160,4 +172,6 @@ routes = [
     Route("/elections/{uuid}/trustees.json", trustees_json),
     Route("/elections/{uuid}/public_credentials.json", credentials_json),
     Route("/elections/{uuid}/archive.bel", archive),
+    Route("/elections/{uuid}/rules.json", rules_json),
+    Route("/elections/{uuid}/registrations.json", registrations_json),
 ]

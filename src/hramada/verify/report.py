@@ -32,8 +32,11 @@ class Report:
     unsupported: list[str] = field(default_factory=list)
     ballots: int = 0
     tallied: int | None = None
+    total_weight: int | None = None  # of the ballots tallied (their number, without weights)
+    registered: int | None = None  # total weight of the credentials (the voters, unweighted)
     result: list[list[int]] | None = None  # homomorphic counts, checked against the decryption
     events: int = 0
+    registrations: int | None = None  # anonymous registrations checked (registrations.json)
 
     @property
     def ok(self) -> bool:

@@ -30,6 +30,7 @@ from hramada.protocol.model import (
     weight_from_json,
 )
 from hramada.verify.parallel import check_ballots, default_workers
+from hramada.verify.registrations import check_registrations
 from hramada.verify.report import Problem, Report, StopVerification
 
 # Which event may follow which: the phases of a Belenios election.
@@ -131,6 +132,7 @@ class _Verifier:
             self.report.problems.append(Problem(event.height, "Setup", e.check, e.detail))
             raise StopVerification from None
         self.report.election = self.ctx.election
+        self.report.registered = sum(self.ctx.credentials.values())
 
     def check_ballots(self, events: list[Event], ballots: list[tuple[int, bytes]]) -> None:
         assert self.ctx is not None
@@ -174,6 +176,7 @@ class _Verifier:
             self.fail(event, e.check, e.detail)
             return
         self.report.tallied = expected.num_tallied
+        self.report.total_weight = expected.total_weight
         if tally.num_tallied != expected.num_tallied:
             self.fail(
                 event,
@@ -297,8 +300,9 @@ def verify_archive(
     progress: Progress | None = None,
     ray: str | None = None,
 ) -> Report:
-    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one); the
-    ballots are checked on `workers` local processes, or on the Ray cluster at `ray`."""
+    """Verify the archive at `path` (a `.bel` file, or a folder holding exactly one) and the
+    anonymous registrations beside it; the ballots are checked on `workers` local processes,
+    or on the Ray cluster at `ray`."""
     if path.is_dir():
         found = sorted(path.glob("*.bel"))
         if len(found) != 1:
@@ -326,4 +330,7 @@ def verify_archive(
         progress or (lambda _s, _d, _t: None),
         ray,
     )
-    return verifier.run()
+    report = verifier.run()
+    if verifier.ctx is not None:
+        check_registrations(path.parent, verifier.ctx, report)
+    return report

@@ -236,7 +236,8 @@ function showAudit({ ballot, trackingCode, audit }) {
   try {
     outcome = checkAudit(state.election, ballot, audit);
   } catch (error) {
-    outcome = { ok: false, problems: [error.message] };
+    console.warn(error);
+    outcome = { ok: false, codes: [{ code: 'unreadable', values: {} }] };
   }
   const choices = audit && audit.choices ? audit.choices : state.plaintexts;
   const randomness = audit && audit.randomness !== undefined ? audit.randomness : audit;
@@ -247,7 +248,8 @@ function showAudit({ ballot, trackingCode, audit }) {
   say(line, outcome.ok ? t('vote.js.audit_ok') : t('vote.js.audit_failed'));
   line.classList.toggle('ok', outcome.ok);
   line.classList.toggle('bad', !outcome.ok);
-  $('audit-problems').replaceChildren(...(outcome.problems || []).map((p) => h('li', { text: String(p) })));
+  const problems = (outcome.codes || []).map(({ code, values }) => t(`vote.js.audit_problem.${code}`, values));
+  $('audit-problems').replaceChildren(...problems.map((p) => h('li', { text: p })));
   // The audit file of `hramada voter audit`: the ballot as its exact text, choices, randomness.
   const file = JSON.stringify({ ballot, choices, randomness }, null, 1) + '\n';
   if (state.auditUrl) URL.revokeObjectURL(state.auditUrl);

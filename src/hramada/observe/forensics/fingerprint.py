@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
+import textwrap
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -14,6 +16,7 @@ from matplotlib.colors import LogNorm
 from hramada.observe.forensics.data import Results
 
 BINS = np.linspace(0.0, 100.0, 201)  # half a percentage point
+FORMATS = ("png", "svg")
 
 
 def fingerprint(results: Results, leader: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -24,12 +27,25 @@ def fingerprint(results: Results, leader: str | None) -> tuple[np.ndarray, np.nd
     return turnout, share, grid
 
 
-def draw(results: Results, leader: str | None, out: Path, title: str) -> list[Path]:
-    """Write the figure as `out` (PNG) and beside it as SVG; return both paths."""
+@dataclass(frozen=True)
+class Labels:
+    """The figure's words, so a report can give them in its own language."""
+
+    turnout: str = "turnout, %"
+    share: str = "{leader}, % of ballots"
+    voters: str = "voters"
+
+
+def figure(
+    results: Results, leader: str | None, *, fmt: str, title: str, labels: Labels = Labels()
+) -> bytes:
+    """The fingerprint with both marginals as a `fmt` ("png" or "svg") image."""
+    if fmt not in FORMATS:
+        raise ValueError(f"a figure is {' or '.join(FORMATS)}, not {fmt!r}")
     turnout, share, grid = fingerprint(results, leader)
     fig = plt.figure(figsize=(6.4, 6.4))
     spec = fig.add_gridspec(
-        2, 2, width_ratios=(4, 1), height_ratios=(1, 4), wspace=0.05, hspace=0.05
+        2, 2, width_ratios=(4, 1), height_ratios=(1, 4), wspace=0.08, hspace=0.05
     )
     main = fig.add_subplot(spec[1, 0])
     top = fig.add_subplot(spec[0, 0], sharex=main)
@@ -40,18 +56,22 @@ def draw(results: Results, leader: str | None, out: Path, title: str) -> list[Pa
         norm=LogNorm(vmin=max(1.0, np.nanmax(shown) / 1e4), vmax=np.nanmax(shown)),
     )  # fmt: skip
     main.set_facecolor("black")
-    main.set_xlabel("turnout, %")
-    main.set_ylabel(f"{results.leader_column(leader)[:40]}, % of ballots")
-    top.hist(turnout, bins=list(BINS), weights=results.voted, color="0.3")
-    side.hist(share, bins=list(BINS), weights=results.voted, color="0.3", orientation="horizontal")
-    top.set_ylabel("voters")
-    side.set_xlabel("voters")
-    top.tick_params(labelbottom=False)
-    side.tick_params(labelleft=False)
+    main.set_xlabel(labels.turnout)
+    name = textwrap.shorten(results.leader_column(leader), 90, placeholder="…")
+    main.set_ylabel(labels.share.format(leader=textwrap.fill(name, 45)))
+    bins, weights = list(BINS), results.voted  # each marginal is one shape, not 200 bars
+    top.hist(turnout, bins, weights=weights, color="0.3", histtype="stepfilled")
+    side.hist(
+        share, bins, weights=weights, color="0.3", histtype="stepfilled", orientation="horizontal"
+    )
+    top.set_ylabel(labels.voters)
+    side.set_xlabel(labels.voters)
+    top.tick_params(labelbottom=False, labelleft=False, left=False)  # the marginals' shape
+    side.tick_params(labelleft=False, labelbottom=False, bottom=False)  # matters, not the scale
     top.set_title(title, fontsize=10)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    svg = out.with_suffix(".svg")
-    fig.savefig(out, dpi=100, bbox_inches="tight")
-    fig.savefig(svg, bbox_inches="tight")
+    out = io.BytesIO()
+    # no creation date and fixed SVG ids: the same data gives the same bytes
+    with plt.rc_context({"svg.hashsalt": "hramada"}):
+        fig.savefig(out, format=fmt, dpi=100, bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
-    return [out, svg]
+    return out.getvalue()

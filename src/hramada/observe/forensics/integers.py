@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -76,3 +77,8 @@ def integer_test(
         "turnout": _test(voted, registered, window, simulations, rng, tick),
         "leader": _test(leader_votes, voted, window, simulations, rng, tick),
     }
+
+
+def to_json(outcome: dict[str, Outcome]) -> str:
+    """`{"turnout": {observed, expected, excess, p_value}, "leader": {...}}`, indented."""
+    return json.dumps({name: o.as_dict() for name, o in outcome.items()}, indent=2)

@@ -15,6 +15,7 @@ function addAnswer(list, text = '') {
   const item = document.getElementById('answer-template').content.firstElementChild.cloneNode(true);
   wire(item);
   item.querySelector('[data-field="answer"]').value = text;
+  item.querySelector('[data-slot="candidates"]').hidden = !list.closest('fieldset').querySelector('[data-field="lists"]').checked;
   list.append(item);
   syncQuestion(list.closest('fieldset'));
   renumber(list.closest('#questions'));
@@ -41,6 +42,11 @@ export function addQuestion(container) {
   container.append(fieldset);
   addAnswer(list);
   addAnswer(list);
+  const lists = fieldset.querySelector('[data-field="lists"]');
+  lists.addEventListener('change', () => {
+    for (const slot of fieldset.querySelectorAll('[data-slot="candidates"]')) slot.hidden = !lists.checked;
+    if (lists.checked) fieldset.querySelector('[data-field="max"]').value = '1'; // one list per voter
+  });
   fieldset.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-do]');
     if (!button) return;
@@ -59,6 +65,27 @@ export function resetEditor(container) {
   addQuestion(container);
 }
 
+/**
+ * A list question's candidates: per answer (a party list), one line per candidate in list
+ * order, `name; gender` with the gender optional.
+ */
+function readCandidates(fieldset, n) {
+  return [...fieldset.querySelectorAll('[data-field="candidates"]')].map((area) => {
+    const people = area.value
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .map((line) => {
+        const cut = line.lastIndexOf(';');
+        const name = (cut < 0 ? line : line.slice(0, cut)).trim();
+        const gender = cut < 0 ? '' : line.slice(cut + 1).trim();
+        return gender ? { name, gender } : { name };
+      });
+    if (people.length === 0) throw new Error(t('admin.js.candidates_empty', { n }));
+    return people;
+  });
+}
+
 /** The questions as the API takes them, or throws an Error naming the first problem. */
 export function readEditor(container) {
   const questions = [...container.children].map((fieldset, i) => {
@@ -73,7 +100,9 @@ export function readEditor(container) {
     if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0 || max < 1 || min > max || max > answers.length) {
       throw new Error(t('admin.js.bad_limits', { n, count: answers.length }));
     }
-    return { question, answers, min, max, blank: value('blank').checked };
+    const out = { question, answers, min, max, blank: value('blank').checked };
+    if (value('lists').checked) out.candidates = readCandidates(fieldset, n);
+    return out;
   });
   if (questions.length === 0) throw new Error(t('admin.js.no_questions'));
   return questions;

@@ -43,6 +43,23 @@ export function keepConsistent(q, changed) {
   else if (q.blank) q.blank.checked = false;
 }
 
+/** Whether the candidates shown under each list are those of the election (none for none). */
+function sameCandidates(lists, fieldset) {
+  const shown = [...fieldset.querySelectorAll('[data-candidates]')];
+  if (!Array.isArray(lists)) return shown.length === 0;
+  return (
+    shown.length === lists.length &&
+    lists.every((people, j) => {
+      const names = [...shown[j].querySelectorAll('.candidate-name')];
+      return (
+        Array.isArray(people) &&
+        names.length === people.length &&
+        people.every((c, k) => c && same(c.name, names[k].textContent))
+      );
+    })
+  );
+}
+
 const same = (a, b) => typeof a === 'string' && a.trim() === b.trim();
 
 /**
@@ -81,6 +98,7 @@ export function mismatch(electionText, questions, lang) {
     ) {
       return t('vote.js.election_mismatch');
     }
+    if (!sameCandidates(q.candidates, page.fieldset)) return t('vote.js.election_mismatch');
   }
   return '';
 }

@@ -1,0 +1,167 @@
+"""`hramada custodian serve`: one custodian's evaluations of blinded points with its key share,
+each proven; known clients only, rate-limited, and nothing about any request kept or logged."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hramada.crypto import oprf
+from hramada.crypto.threshold_oprf import evaluate_share
+from hramada.registry.custodian_store import Custodian, client_hashes, known_client
+
+MAX_BATCH = 64
+MAX_BODY = 16 * 1024
+HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, check: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.check, self.message = status, check, message
+
+
+class Bucket:
+    """A token bucket: `rate` per minute, up to `burst` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self, amount: float) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate / 60.0)
+        self.at = now
+        if self.tokens < amount:
+            return False
+        self.tokens -= amount
+        return True
+
+
+@dataclass
+class Limits:
+    """Evaluations per minute for each client token and for all clients together, and failed
+    authentications per minute for everyone together (no addresses are looked at)."""
+
+    per_client: float = 600.0
+    per_client_burst: float = 120.0
+    overall: float = 6000.0
+    overall_burst: float = 600.0
+    failures: float = 60.0
+
+
+def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = None) -> Starlette:
+    limits = limits or Limits()
+    hashes = client_hashes(engine)
+    buckets = {h: Bucket(limits.per_client, limits.per_client_burst) for h in hashes}
+    overall = Bucket(limits.overall, limits.overall_burst)
+    failures = Bucket(limits.failures, limits.failures)
+    info = custodian.public_info()
+    answered = [0]  # elements evaluated since this process started: memory only
+
+    async def public(request: Request) -> Response:
+        return JSONResponse({**info, "evaluations since start": answered[0]}, headers=HEADERS)
+
+    async def evaluate(request: Request) -> Response:
+        authorization = request.headers.get("authorization", "")
+        token = authorization.removeprefix("Bearer ").strip()
+        bearer = authorization.startswith("Bearer ")
+        client = known_client(hashes, token) if bearer else None
+        if client is None:
+            if not failures.take(1):
+                raise Refused(429, "rate", "too many failed authentications: wait a minute")
+            if bearer:  # perhaps a client added since the start
+                hashes.update(client_hashes(engine))
+                client = known_client(hashes, token)
+            if client is None:
+                raise Refused(401, "authentication", "a known client's bearer token is required")
+            buckets[client] = Bucket(limits.per_client, limits.per_client_burst)
+        blinded = _blinded(await _body(request))
+        if not buckets[client].take(len(blinded)) or not overall.take(len(blinded)):
+            raise Refused(429, "rate", "too many evaluations: wait a minute")
+        evaluated, proof = evaluate_share(custodian.share, custodian.share_key, blinded)
+        answered[0] += len(blinded)
+        answer = {
+            "index": custodian.share.index,
+            "evaluated": [e.hex() for e in evaluated],
+            "proof": proof.hex(),
+        }
+        return JSONResponse(answer, headers=HEADERS)
+
+    return Starlette(
+        routes=[
+            Route("/api/custodian", _guard(public), methods=["GET"]),
+            Route("/api/custodian/evaluate", _guard(evaluate), methods=["POST"]),
+        ],
+        exception_handlers={404: _not_found, 405: _not_allowed},
+    )
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise Refused(413, "too large", f"the request body is over {MAX_BODY} bytes")
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise Refused(413, "too large", f"the request body is over {MAX_BODY} bytes")
+    except ClientDisconnect:
+        raise Refused(400, "body", "the request body was cut off") from None
+    return bytes(body)
+
+
+def _blinded(body: bytes) -> list[bytes]:
+    """The request's blinded elements: canonical ristretto255 encodings, none the identity."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise Refused(400, "json", "the body is not JSON") from None
+    items = doc.get("blinded") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise Refused(400, "blinded", f'expected {{"blinded": [1 to {MAX_BATCH} hex elements]}}')
+    out = []
+    for n, item in enumerate(items):
+        try:
+            if not isinstance(item, str) or len(item) != 64:
+                raise oprf.InputValidationError("not 64 hex digits")
+            out.append(oprf.deserialize_element(bytes.fromhex(item)))
+        except (ValueError, oprf.OprfError) as e:
+            message = str(e) if isinstance(e, oprf.OprfError) else "not hex"
+            raise Refused(400, "element", f"blinded element {n}: {message}") from None
+    return out
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guard(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Refused as r:
+            return _problem(r.status, r.check, r.message)
+
+    return guarded
+
+
+def _problem(status: int, check: str, message: str) -> Response:
+    body = {"error": {"check": check, "message": message}}
+    return JSONResponse(body, status_code=status, headers=HEADERS)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _problem(404, "path", "no such address on a custodian")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return _problem(405, "method", "this address does not take that method")
