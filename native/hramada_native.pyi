@@ -32,3 +32,19 @@ class Table:
     def mul_add_vartime(self, k: bytes, x: Point, c: bytes) -> Point: ...
 
 def multiscalar_vartime(scalars: list[bytes], points: list[Point]) -> Point: ...
+
+class FfChain:
+    """The squares x^(2^i) of one element of Z_p^*, for Yao's exponentiation."""
+
+class FfTable:
+    """A fixed-base comb of one element of Z_p^*."""
+
+class FfGroup:
+    """Montgomery arithmetic modulo an odd p (OpenSSL), for public inputs: variable time."""
+
+    def __init__(self, p: bytes) -> None: ...
+    def chain(self, x: bytes, bits: int) -> FfChain: ...
+    def table(self, base: bytes, rows: int) -> FfTable: ...
+    def product(
+        self, fixed: list[tuple[FfTable, bytes]], variable: list[tuple[FfChain, bytes]]
+    ) -> bytes: ...

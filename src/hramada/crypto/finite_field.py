@@ -12,6 +12,8 @@ from gmpy2 import mpz
 from hramada.crypto.group import Element, FixedBase, Group, GroupError, decode_decimal
 
 if TYPE_CHECKING:
+    from hramada_native import FfTable
+
     from hramada.crypto.finite_field_native import FfCore
 
 _WINDOW = 8  # bits per digit of the fixed-base comb: 2^8 entries a row
@@ -28,7 +30,7 @@ class FiniteFieldFixedBase(FixedBase):
         self.q = group.q
         self.nbytes = (group.q.bit_length() + 7) // 8
         self.base = base
-        self._native: object = None
+        self._native: FfTable | None = None
 
     @cached_property
     def rows(self) -> list[list[mpz]]:
@@ -55,7 +57,7 @@ class FiniteFieldFixedBase(FixedBase):
         """Pickled without the native table (not picklable), rebuilt on first use."""
         return {**self.__dict__, "_native": None}
 
-    def native_table(self, core: FfCore) -> object:
+    def native_table(self, core: FfCore) -> FfTable:
         if self._native is None:
             self._native = core.table(self.base)
         return self._native
