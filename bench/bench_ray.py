@@ -11,8 +11,9 @@ times in the same run:
 
 - `verify_archive` with local processes, then on the cluster (reports must be equal);
 - the ballot stage alone both ways (`check_ballots` / `check_ballots_ray`), which gives the
-  per-core rate and Ray's overhead; the rest of `verify_archive` is the driver's sequential
-  part (reading and hashing the archive, the chain, the tally, the decryptions);
+  per-core rate and Ray's overhead (the local stage also in CPU seconds, steady on shared
+  cores); the driver's own CPU time while verifying on Ray is its sequential part (reading and
+  hashing the archive, the chain, sending and collecting the chunks, the decryptions);
 - the encrypted tally recomputed from the ballots, which the driver does once the election
   is closed (the benchmark's archive is still open);
 - what the cluster's workers pay once per election: receiving the checked setup (it grows
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import pickle
 import shutil
 import sys
@@ -68,18 +70,21 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=20_000)
     parser.add_argument("--voters", type=int, default=5_000)
     parser.add_argument("--shape", choices=["referendum", "council"], default="referendum")
-    parser.add_argument("--archive", type=Path, help="reuse this archive (it is copied)")
+    parser.add_argument("--archive", type=Path, help="reuse this archive, or keep the one made")
     args = parser.parse_args()
     cores = default_workers()
     with tempfile.TemporaryDirectory() as folder:
-        if args.archive:
-            path = Path(folder) / args.archive.name
+        path = Path(folder) / "archive.bel"
+        if args.archive and args.archive.exists():
             shutil.copyfile(args.archive, path)
         else:
-            path, made = make_archive(
+            made_path, made = make_archive(
                 Path(folder), args.ballots, args.voters, args.shape, cores, "Ed25519"
             )
+            made_path.rename(path)
             print(f"made {args.ballots} {args.shape} ballots in {made:.0f} s")
+            if args.archive:
+                shutil.copyfile(path, args.archive)
         archive, read_s = timed(read_archive, path)
         ctx = context_from_archive(archive)
         events = [e for _, e in archive.events]
@@ -89,7 +94,11 @@ def main() -> None:
 
         local, local_s = timed(verify_archive, path, workers=cores)
         assert local.ok, local.problems
-        outcomes, local_stage = timed(check_ballots, ctx, ballots, cores)
+        before = os.times()
+        outcomes, first_stage = timed(check_ballots, ctx, ballots, cores)
+        local_stages = [first_stage]
+        after = os.times()
+        stage_cpu = sum(after[:4]) - sum(before[:4])  # this process and its joined workers
         accepted = [o for o in outcomes.values() if isinstance(o, AcceptedBallot)]
         _, tally_s = timed(compute_tally, ctx, last_ballots(accepted))
         blob, dump_s = timed(pickle.dumps, ctx)
@@ -100,12 +109,17 @@ def main() -> None:
             cpus = int(ray_cluster.connect(address).cluster_resources()["CPU"])
             warm = ballots[: cpus * ray_cluster.CHUNK * 2]
             _, warm_s = timed(ray_cluster.check_ballots_ray, ctx, warm, address)
-            _, ray_stage = timed(ray_cluster.check_ballots_ray, ctx, ballots, address)
+            ray_stages = []
+            for _ in range(2):  # best of 2, interleaved with the local stage: shared cores
+                ray_stages.append(timed(ray_cluster.check_ballots_ray, ctx, ballots, address)[1])
+                local_stages.append(timed(check_ballots, ctx, ballots, cores)[1])
+            ray_stage, local_stage = min(ray_stages), min(local_stages)
+            cpu = time.process_time()
             on_ray, ray_s = timed(verify_archive, path, ray=address)
+            driver_cpu = time.process_time() - cpu
             ray_cluster.connect(address).shutdown()
         assert on_ray == local, "the reports differ"
 
-    sequential = local_s - local_stage
     per_core_local = n / local_stage / cores
     per_core_ray = n / ray_stage / cpus
     print(f"\n{'':44} {'seconds':>8} {'ballots/s':>10} {'per core':>9}")
@@ -115,7 +129,8 @@ def main() -> None:
     print(row.format("ballot stage, local processes", local_stage, n / local_stage, per_core_local))
     print(row.format("ballot stage, Ray", ray_stage, n / ray_stage, per_core_ray))
     print(f"{'driver: read + hash the archive':44} {read_s:8.2f}")
-    print(f"{'driver: everything but the ballot stage':44} {sequential:8.2f}")
+    print(f"{'ballot stage, local, CPU seconds':44} {stage_cpu:8.2f} {'':10} {n / stage_cpu:9.1f}")
+    print(f"{'driver with Ray: CPU seconds (all its work)':44} {driver_cpu:8.2f}")
     print(f"{'driver: the encrypted tally (once closed)':44} {tally_s:8.2f}")
     print(f"{'Ray: join the cluster':44} {connect_s:8.2f}")
     print(f"{'Ray: first tasks (workers start, setup sent)':44} {warm_s:8.2f}")
@@ -125,13 +140,13 @@ def main() -> None:
 
     scale, voter_scale = TARGET_BALLOTS / n, TARGET_BALLOTS / voters
     stage = TARGET_BALLOTS / (per_core_ray * TARGET_CORES)
-    driver = (sequential + tally_s) * scale  # this archive is open: its tally is extra
+    driver = (driver_cpu + tally_s) * scale  # this archive is open: its tally is extra
     setup = (dump_s + load_s) * voter_scale  # once by the driver, once by each worker, in parallel
     total = stage + driver + setup + connect_s
     print(
         f"\n7,000,000 ballots on {TARGET_CORES} cores (measured rates scaled):\n"
         f"  ballot stage {stage / 60:6.1f} min  ({per_core_ray:.1f} ballots/s per core)\n"
-        f"  driver       {driver / 60:6.1f} min  (sequential part and tally x {scale:.0f})\n"
+        f"  driver       {driver / 60:6.1f} min  (its CPU time and the tally x {scale:.0f})\n"
         f"  setup        {setup / 60:6.1f} min  (setup of {TARGET_BALLOTS:,} voters sent)\n"
         f"  total        {total / 60:6.1f} min  (goal {GOAL_MINUTES:.0f} min)"
     )

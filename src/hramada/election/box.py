@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import msgspec
 
 from hramada.crypto.elgamal import Ciphertext
 from hramada.crypto.group import GroupError
@@ -26,7 +31,7 @@ from hramada.election.tally import (
     read_tally,
 )
 from hramada.protocol.archive import ArchiveWriter, Mark, WriteFailed, chain_problems
-from hramada.protocol.canonical import FormatError, decode, encode, sha256_b64, sha256_hex
+from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
 from hramada.protocol.model import (
     Ballot,
     Owned,
@@ -40,25 +45,38 @@ Outcome = AcceptedBallot | tuple[str, str]  # accepted, or the (check, detail) o
 CheckAll = Callable[[ElectionContext, list[tuple[int, bytes]]], Mapping[int, Outcome]]
 
 
+class _Voter(msgspec.Struct):
+    credential: str
+
+
 def recorded_ballot(ctx: ElectionContext, data: bytes) -> AcceptedBallot:
-    """What the tally needs from a ballot this server accepted before (its archive prefix is
-    vouched for by a checkpoint): read, not checked again."""
+    """A ballot this server accepted before (a checkpoint vouches for its place in the archive):
+    not checked again, and its ciphertexts left unread (empty) until a tally needs them."""
+    try:
+        credential = decode(data, _Voter, "ballot").credential
+        weight = ctx.credentials[credential]
+    except (FormatError, KeyError) as e:
+        raise Rejected("checkpoint", f"a ballot it covers is unreadable: {e}") from None
+    digest = hashlib.sha256(data).digest()
+    tracker = base64.b64encode(digest).decode().rstrip("=")  # as `sha256_b64`, hashed once
+    return AcceptedBallot(tracker, digest.hex(), credential, weight, [])
+
+
+def _read_ciphertexts(ctx: ElectionContext, ballot: AcceptedBallot, data: bytes) -> AcceptedBallot:
+    """A recorded ballot with its ciphertexts read (they were checked when it was cast)."""
     group = ctx.group
     try:
-        ballot = decode(data, Ballot, "ballot")
+        answers = decode(data, Ballot, "ballot").answers
         cts = [
             [
                 Ciphertext(group.decode_unchecked(c.alpha), group.decode_unchecked(c.beta))
                 for c in cs
             ]
-            for cs in (
-                a.choices if isinstance(a.choices, list) else [a.choices] for a in ballot.answers
-            )
+            for cs in (a.choices if isinstance(a.choices, list) else [a.choices] for a in answers)
         ]
-        weight = ctx.credentials[ballot.credential]
-    except (FormatError, GroupError, KeyError, ValueError) as e:
+    except (FormatError, GroupError, ValueError) as e:
         raise Rejected("checkpoint", f"a ballot it covers is unreadable: {e}") from None
-    return AcceptedBallot(sha256_b64(data), sha256_hex(data), ballot.credential, weight, cts)
+    return dataclasses.replace(ballot, ciphertexts=cts)
 
 
 class BallotBox:
@@ -169,10 +187,19 @@ class BallotBox:
         self.seen.add(ballot.hash)
         self.ballots.append(ballot)
 
+    def _last_ballots(self) -> list[AcceptedBallot]:
+        """The last ballot of each credential, as the tally counts them (with the ciphertexts
+        of recorded ballots read now)."""
+        data = self.writer.archive.data
+        return [
+            b if b.ciphertexts else _read_ciphertexts(self.ctx, b, data[b.hash])
+            for b in last_ballots(self.ballots)
+        ]
+
     def _tally_from(self, sized_bytes: bytes) -> EncryptedTally:
         """The stored tally, which must be the one the accepted ballots give."""
         stored = read_tally(self.ctx.group, sized_bytes, self.writer.archive.data)
-        if stored != compute_tally(self.ctx, last_ballots(self.ballots)):
+        if stored != compute_tally(self.ctx, self._last_ballots()):
             raise Rejected("encrypted tally", "the stored tally is not the tally of the ballots")
         return stored
 
@@ -251,7 +278,7 @@ class BallotBox:
     def compute_tally(self) -> EncryptedTally:
         """Tally the last ballot of each credential and append the EncryptedTally event."""
         self._require("closed")
-        tally = compute_tally(self.ctx, last_ballots(self.ballots))
+        tally = compute_tally(self.ctx, self._last_ballots())
         self.writer.append("EncryptedTally", list(encode_tally(self.ctx.group, tally)))
         self.tally = tally
         self.phase = "tallied"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from hramada.crypto.group import Element, FixedBase, Group, GroupError
 from hramada.crypto.groups import get_group
@@ -35,6 +36,27 @@ class ElectionContext:
     @property
     def uuid(self) -> str:
         return self.election.uuid
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled with the group by name and without the table of y (native tables do not
+        pickle): where the context lands (a Ray worker, say), both are built again."""
+        fields = (self.election_bytes, self.election, self.group.name, self.fingerprint, self.y)
+        return _unpickle_context, (*fields, self.trustees, self.credentials)
+
+
+def _unpickle_context(
+    election_bytes: bytes,
+    election: Election,
+    group_name: str,
+    fingerprint: str,
+    y: Element,
+    trustees: list[Trustee],
+    credentials: dict[str, int],
+) -> ElectionContext:
+    group = get_group(group_name)
+    return ElectionContext(
+        election_bytes, election, group, fingerprint, y, trustees, credentials, group.fixed_base(y)
+    )
 
 
 def check_questions(election: Election) -> None:

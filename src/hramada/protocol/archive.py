@@ -76,8 +76,8 @@ def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
         header = raw[pos : pos + _BLOCK]
         if header == bytes(_BLOCK):
             break  # an end-of-archive block written by another tar tool
-        checksum = _octal(header[148:156], pos)
-        if checksum != sum(header[:148]) + 8 * 32 + sum(header[156:]):
+        field = header[148:156]
+        if _octal(field, pos) != sum(header) - sum(field) + 8 * 32:
             raise FormatError(f"tar header checksum mismatch at byte {pos}")
         try:
             name = header[:100].split(b"\0")[0].decode()
@@ -95,26 +95,29 @@ def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
         raise TornTail("trailing bytes after the last tar member")
 
 
-def _committed_length(raw: bytes) -> int:
-    """Bytes up to the end of the last complete event.
+def _complete_members(raw: bytes) -> tuple[list[tuple[str, bytes, int]], int]:
+    """The members up to the end of the last complete event, and that length in bytes.
 
     Only a torn tail (the file ends inside a member) or complete data members without their
     event may follow; any other damage raises FormatError and nothing is cut.
     """
-    end = 0
+    members: list[tuple[str, bytes, int]] = []
+    kept = end = 0
     try:
-        for name, _, pos in _members(raw):
+        for name, data, pos in _members(raw):
+            members.append((name, data, pos))
             if name == "BELENIOS" or name.endswith(".event.json"):
-                end = pos
+                kept, end = len(members), pos
     except TornTail:
         pass
-    return end
+    del members[kept:]
+    return members, end
 
 
-def _events_within(raw: bytes, length: int) -> int | None:
+def _events_within(members: list[tuple[str, bytes, int]], length: int) -> int | None:
     """How many events the first `length` bytes hold, if they end just after an event."""
     events = 0
-    for name, _, pos in _members(raw):
+    for name, _, pos in members:
         if pos > length:
             break
         if name.endswith(".event.json"):
@@ -138,7 +141,12 @@ def chain_problems(archive: Archive) -> Iterator[tuple[Event, str, str]]:
 
 def read_archive(path: Path) -> Archive:
     """Parse an archive and check that every member is named after the hash of its bytes."""
-    members = [(name, data) for name, data, _ in _members(path.read_bytes())]
+    return _parse(list(_members(path.read_bytes())))
+
+
+def _parse(members: list[tuple[str, bytes, int]], trusted: int = 0) -> Archive:
+    """The archive these members make; members ending within the first `trusted` bytes (which
+    a checkpoint's hash vouches for) are not hashed again."""
     if not members or members[0][0] != "BELENIOS":
         raise FormatError("the first member is not the BELENIOS header")
     header = decode(members[0][1], ArchiveHeader, "archive header")
@@ -149,9 +157,9 @@ def read_archive(path: Path) -> Archive:
     except ValueError:
         raise FormatError("archive timestamp is not an integer") from None
     archive = Archive(header=header, timestamp=timestamp)
-    for name, data in members[1:]:
+    for name, data, pos in members[1:]:
         digest, _, suffix = name.partition(".")
-        if sha256_hex(data) != digest:
+        if pos > trusted and sha256_hex(data) != digest:
             raise FormatError(f"member {name} does not hash to its name")
         if suffix == "data.json":
             archive.data[digest] = data
@@ -192,6 +200,11 @@ class ArchiveWriter:
         self._hashes: list[tuple[int, hashlib._Hash]] = []  # (length, hash) of pending appends
         self._file = open(path, "ab", buffering=0)  # noqa: SIM115 (held open; see `close`)
         self.length = self._file.seek(0, os.SEEK_END)  # bytes of complete appends written
+        try:  # what a crashed process left may be in the page cache only
+            os.fsync(self._file.fileno())
+        except OSError:
+            self._file.close()
+            raise
         self.durable = self.length  # bytes known to be on disk
         self.durable_head = archive.last_event  # the last event known to be on disk
         self.broken: str | None = None  # why appends are refused, after a failure
@@ -278,7 +291,7 @@ class ArchiveWriter:
         with the bytes its checkpoint describes, `trusted_events` counts the events they hold.
         """
         raw = path.read_bytes()
-        committed = _committed_length(raw)
+        members, committed = _complete_members(raw)
         if committed == 0:
             raise FormatError(f"{path} is not an election archive")
         if committed < len(raw):
@@ -289,16 +302,18 @@ class ArchiveWriter:
         view = memoryview(raw)
         digest = hashlib.sha256()
         checkpoint = read_checkpoint(path)
-        trusted = 0
+        trusted, events = 0, 0
         if checkpoint is not None and 0 < checkpoint.length <= committed:
             digest.update(view[: checkpoint.length])
             if digest.hexdigest() == checkpoint.sha256:
-                trusted = _events_within(raw, checkpoint.length) or 0
+                events = _events_within(members, checkpoint.length) or 0
+                trusted = checkpoint.length if events else 0
             digest.update(view[checkpoint.length : committed])
         else:
             digest.update(view[:committed])
-        writer = cls(path, read_archive(path), digest)
-        writer.trusted_events = trusted
+        del view, raw
+        writer = cls(path, _parse(members, trusted), digest)
+        writer.trusted_events = events
         return writer
 
     def append(self, event_type: EventType, records: list[bytes], sync: bool = True) -> str:
