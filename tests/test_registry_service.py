@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,7 @@ class Registry:
     log: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -70,6 +72,7 @@ class Registry:
 
     def start(self) -> Registry:
         args = ["registry", "serve", "--data", str(self.data), "--port", str(self.port)]
+        args += self.extra
         self.process = subprocess.Popen(
             [*HRAMADA, *args], stdout=subprocess.DEVNULL, stderr=self.log.open("ab")
         )
@@ -124,7 +127,12 @@ class Outcome:
     counts: dict[str, Any]
     result: list[list[int]]
     observer: Path
-    other_refusals: dict[str, httpx.Response] = field(default_factory=dict)
+    custodians: Custodians
+    registrar_key: SigningKey
+    session: str
+    uuid: str
+    other: str  # a second election the registry issues for
+    keys: list[SigningKey]  # the members' current keys
 
 
 @pytest.fixture(scope="module")
@@ -309,9 +317,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
             assert r.status_code == 200, r.text
             (observer / "issuance.json").write_bytes(r.content)
             counts = http.get("/api/registry").json()
-        yield Outcome(
-            work, registry, answers, refusals, dump_before, dump_after, counts, result, observer
-        )
+        yield Outcome(work, registry, answers, refusals, dump_before, dump_after, counts, result,
+                      observer, custodians, registrar_key, session, uuid, other, keys)  # fmt: skip
     finally:
         registry.stop()
         for s in servers:
@@ -377,13 +384,16 @@ def test_bad_requests_are_clear_and_change_nothing(outcome: Outcome, case: str) 
 
 
 def _forms(text: str) -> set[str]:
-    """A document number, phone or name as a seizer would look for it: plain, normalized, and
-    as MD5/SHA-1/SHA-256/SHA-512 in hex and base64."""
+    """A document number, phone or name as a seizer would look for it: plain, normalized (also
+    as our OPRF input), and as MD5/SHA-1/SHA-256/SHA-512 in hex and base64."""
     plain = {text, text.upper(), text.replace(" ", "").replace("-", "")}
     forms = set(plain)
-    for p in plain:
+    inputs = {p.encode() for p in plain}
+    if text in {doc for _, doc, _ in MEMBERS}:
+        inputs.add(enrol.normalize(text))
+    for p in inputs:
         for h in ("md5", "sha1", "sha256", "sha512"):
-            digest = hashlib.new(h, p.encode()).digest()
+            digest = hashlib.new(h, p).digest()
             forms |= {digest.hex(), digest.hex().upper(), base64.b64encode(digest).decode()}
     return forms
 
@@ -403,3 +413,75 @@ def test_a_seized_registry_reveals_no_member(outcome: Outcome) -> None:
         for text in (name, document, phone):
             for form in _forms(text):
                 assert form not in haystack, (text, form)
+
+
+def _concurrently(http: httpx.Client, path: str, bodies: list[dict[str, str]]) -> list[int]:
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return sorted(pool.map(lambda b: http.post(path, json=b).status_code, bodies))
+
+
+def _key(http: httpx.Client, uuid: str) -> reg.RegistryKey:
+    """The election's registry key, as a member's device fetches it."""
+    info = http.get(f"/api/registry/elections/{uuid}").json()
+    return decode(json.dumps(info["registry"]).encode(), reg.RegistryKey, "registry key")
+
+
+def test_one_signature_per_member_and_election_even_after_re_enrolment(outcome: Outcome) -> None:
+    with httpx.Client(base_url=outcome.registry.url, timeout=60) as http:
+        new = SigningKey.generate()
+        r = enrol.enrol(http, outcome.session, outcome.custodians, outcome.registrar_key,
+                        MEMBERS[1][1], new.verify_key.encode().hex())  # fmt: skip
+        assert r.status_code == 200 and r.json() == {"replaced": True}
+        request = member.prepare(outcome.uuid, GROUP, _key(http, outcome.uuid))
+        r = http.post(
+            f"/api/registry/elections/{outcome.uuid}/signature",
+            json=member.request_body(http, new, request),
+        )
+        assert (r.status_code, r.json()["error"]["check"]) == (409, "issued")
+        # Another election: one signature, however many requests arrive at once.
+        key = _key(http, outcome.other)
+        bodies = [
+            member.request_body(http, outcome.keys[0], member.prepare(outcome.other, GROUP, key))
+            for _ in range(6)
+        ]
+        path = f"/api/registry/elections/{outcome.other}/signature"
+        assert _concurrently(http, path, bodies) == [200] + [409] * 5
+        assert http.get("/api/registry").json()["elections"][outcome.other] == {"issued": 1}
+        assert http.post(path, json=bodies[0]).status_code == 401  # its challenge is used
+
+
+def test_the_registry_on_postgresql(outcome: Outcome, postgres: str, tmp_path: Path) -> None:
+    data = tmp_path / "registry"
+    env = {**os.environ, "HRAMADA_REGISTRAR_PASSWORD": PASSWORD}
+    done = subprocess.run(
+        [*HRAMADA, "registry", "registrar", "add", "ihar", "--data", str(data), "--database",
+         postgres, "--key", outcome.registrar_key.verify_key.encode().hex()],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    uuid = "A" * 14
+    cli("registry", "keygen", "--out", tmp_path / "keys", "--bits", "2048")
+    cli("registry", "election", "--keys", tmp_path / "keys", "--election", uuid, "--data", data,
+        "--database", postgres)  # fmt: skip
+    registry = Registry(data, tmp_path / "registry.log", extra=["--database", postgres]).start()
+    try:
+        with httpx.Client(base_url=registry.url, timeout=60) as http:
+            session = enrol.login(http, "ihar", PASSWORD)
+            k = SigningKey.generate()
+            r = enrol.enrol(http, session, outcome.custodians, outcome.registrar_key,
+                            "PG 0000001", k.verify_key.encode().hex())  # fmt: skip
+            assert r.status_code == 201, r.text
+            key = decode(
+                (tmp_path / "keys" / "registry_key.json").read_bytes(), reg.RegistryKey, "k"
+            )
+            path = f"/api/registry/elections/{uuid}/signature"
+            request = member.prepare(uuid, GROUP, key)
+            r = http.post(path, json=member.request_body(http, k, request))
+            assert r.status_code == 200, r.text
+            member.finalize(key, request, base64.b64decode(r.json()["blind_signature"]))
+            r = http.post(path, json=member.request_body(http, k, request))
+            assert r.status_code == 409
+            assert http.get("/api/registry").json()["members"] == 1
+    finally:
+        registry.stop()
+    assert not (data / "registry.sqlite").exists()
