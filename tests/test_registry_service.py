@@ -332,6 +332,7 @@ def test_enrolment_and_re_enrolment(outcome: Outcome) -> None:
     assert a["re-enrol"].status_code == 200 and a["re-enrol"].json() == {"replaced": True}
     assert outcome.counts["members"] == 3
     assert outcome.counts["enrolments"] == 3 and outcome.counts["re-enrolments"] == 1
+    assert outcome.counts["registrars"] == {"alesia": {"enrolments": 3, "re-enrolments": 1}}
 
 
 def test_one_blind_signature_each_and_the_election_verifies(outcome: Outcome) -> None:

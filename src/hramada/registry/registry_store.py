@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from nacl import pwhash
 from nacl.exceptions import InvalidkeyError
@@ -61,10 +62,10 @@ issued = Table(  # one blind signature per member (tag) and election; nothing el
     Column("election", String(64), ForeignKey("elections.uuid"), primary_key=True),
     Column("tag", String(128), primary_key=True),
 )
-counters = Table(  # public counters: enrolments, re-enrolments (key replacements)
+counters = Table(  # public: enrolments and re-enrolments (key replacements), per registrar too
     "counters",
     metadata,
-    Column("name", String(32), primary_key=True),
+    Column("name", String(100), primary_key=True),
     Column("value", Integer, nullable=False),
 )
 SQLITE_FILE = "registry.sqlite"
@@ -163,12 +164,19 @@ def bump(db: Connection, name: str) -> None:
         db.execute(counters.insert().values(name=name, value=1))
 
 
-def public_counts(engine: Engine) -> dict[str, int]:
+def public_counts(engine: Engine) -> dict[str, Any]:
+    """Members now enrolled, enrolments and re-enrolments: in all and per registrar."""
     with engine.connect() as db:
         counts = {r.name: r.value for r in db.execute(select(counters))}
         enrolled = db.execute(select(func.count()).select_from(members)).scalar_one()
+    per: dict[str, dict[str, int]] = {}
+    for name, value in counts.items():
+        kind, _, registrar = name.partition(":")
+        if registrar:
+            per.setdefault(registrar, {"enrolments": 0, "re-enrolments": 0})[kind] = value
     return {
         "members": enrolled,
         "enrolments": counts.get("enrolments", 0),
         "re-enrolments": counts.get("re-enrolments", 0),
+        "registrars": dict(sorted(per.items())),
     }

@@ -152,11 +152,13 @@ def create_app(engine: Engine, data: Path) -> Starlette:
                 if old is None:
                     db.execute(t.insert().values(tag=tag, **values))
                     store.bump(db, "enrolments")
+                    store.bump(db, f"enrolments:{who.name}")
                     return False
                 if old.member_key == member_key:
                     raise Refused(409, "unchanged", "this member is enrolled with this key")
                 db.execute(t.update().where(t.c.tag == tag).values(**values))
                 store.bump(db, "re-enrolments")
+                store.bump(db, f"re-enrolments:{who.name}")
                 return True
         except IntegrityError:
             raise Refused(409, "member_key", "this key belongs to another member") from None
@@ -240,7 +242,7 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             election=uuid,
             registry=reg.binding(found.public),
             issued=n,
-            members=counts["members"],
+            members=int(counts["members"]),
             registrars={name: count for name, count in per},
         )
         return reg.sign_statement(found.statement, body)
