@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    event,
     func,
     select,
     update,
@@ -85,8 +86,19 @@ def open_database(data: Path, url: str | None) -> Engine:
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
     metadata.create_all(engine)
     return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    """Durable commits with one fsync each (write-ahead log), and foreign keys enforced."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 def add_registrar(engine: Engine, name: str, role: str, password: str, record_key: str) -> None:

@@ -123,8 +123,11 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             if not failures.take(1):
                 raise Refused(429, "rate", "too many failed logins: wait a minute")
             raise Refused(401, "login", "unknown registrar or wrong password")
+        now = time.monotonic()
+        for expired in [t for t, (_, until) in sessions.items() if until < now]:
+            del sessions[expired]
         token = secrets.token_urlsafe(32)
-        sessions[token] = (found, time.monotonic() + SESSION_SECONDS)
+        sessions[token] = (found, now + SESSION_SECONDS)
         return JSONResponse({"token": token, "role": found.role}, headers=HEADERS)
 
     async def enrol(request: Request) -> Response:
