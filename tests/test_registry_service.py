@@ -268,6 +268,11 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                 },
                 headers=auth,
             )
+            bad = "ff" * 32
+            bad_key = {"member_key": bad, "record": enrol.record(registrar_key, tag, bad)}
+            refusals["enrol member key not a point"] = http.post(
+                members_path, json=good | bad_key, headers=auth
+            )
             refusals["enrol bad tag"] = http.post(
                 members_path, json=good | {"tag": "00"}, headers=auth
             )
@@ -368,6 +373,7 @@ EXPECTED = {
     "enrol forged record": (400, "record"),
     "enrol key of another member": (409, "member_key"),
     "enrol replayed": (409, "unchanged"),
+    "enrol member key not a point": (400, "member_key"),
     "enrol bad tag": (400, "tag"),
     "enrol not json": (400, "json"),
     "statement as registrar": (403, "role"),
@@ -410,6 +416,9 @@ def test_a_seized_registry_reveals_no_member(outcome: Outcome) -> None:
             seized.append(path.read_bytes().decode("latin-1"))
     haystack = "\n".join(seized)
     assert seized[0].count('INSERT INTO "members"') == 3  # the right database, all enrolled
+    with sqlite3.connect(data / "registry.sqlite") as db:  # no order of enrolment or issuance
+        schema = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+    assert "WITHOUT ROWID" in schema["members"] and "WITHOUT ROWID" in schema["issued"]
     for name, document, phone in MEMBERS:
         for text in (name, document, phone):
             for form in _forms(text):

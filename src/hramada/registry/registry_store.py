@@ -43,6 +43,8 @@ registrars = Table(
 )
 # A member is a tag (VOPRF of the normalized document, under the custodians' joint key), the
 # key the member's device authenticates with, and the enrolling registrar's signature of both.
+# On SQLite the member and issued tables have no row id: rows are kept in key order, so the
+# file shows no order of enrolment or of issuance.
 members = Table(
     "members",
     metadata,
@@ -50,6 +52,7 @@ members = Table(
     Column("member_key", String(64), nullable=False, unique=True),
     Column("registrar", Integer, ForeignKey("registrars.id"), nullable=False),
     Column("record", String(128), nullable=False),
+    sqlite_with_rowid=False,
 )
 elections = Table(  # elections this registry issues credentials for (their keys are files)
     "elections",
@@ -62,6 +65,7 @@ issued = Table(  # one blind signature per member (tag) and election; nothing el
     metadata,
     Column("election", String(64), ForeignKey("elections.uuid"), primary_key=True),
     Column("tag", String(128), primary_key=True),
+    sqlite_with_rowid=False,
 )
 counters = Table(  # public: enrolments and re-enrolments (key replacements), per registrar too
     "counters",

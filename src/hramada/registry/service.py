@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nacl.bindings import crypto_core_ed25519_is_valid_point
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 from sqlalchemy import Engine, func, select
@@ -138,10 +139,8 @@ def create_app(engine: Engine, data: Path) -> Starlette:
         record = _hex(doc, "record", m.SIGNATURE_HEX)
         if not _verify(who.record_key, m.record_message(tag, member_key), record):
             raise Refused(400, "record", "the registrar's record signature does not verify")
-        try:
-            VerifyKey(bytes.fromhex(member_key))
-        except ValueError:
-            raise Refused(400, "member_key", "the member key is not an Ed25519 key") from None
+        if not crypto_core_ed25519_is_valid_point(bytes.fromhex(member_key)):
+            raise Refused(400, "member_key", "the member key is not an Ed25519 key")
         replaced = await run_in_threadpool(_enrol, who, tag, member_key, record)
         status = 200 if replaced else 201
         return JSONResponse({"replaced": replaced}, status_code=status, headers=HEADERS)
