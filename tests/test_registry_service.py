@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -34,6 +35,9 @@ from server_harness import (
 )
 from test_custodian_service import Running, start
 
+from hramada.crypto import oprf
+from hramada.crypto import threshold_oprf as t
+from hramada.crypto.oprf import VOPRF
 from hramada.election import registrations as reg
 from hramada.election.ballot import create_ballot
 from hramada.election.context import context_from_archive
@@ -104,7 +108,7 @@ def _custodians(root: Path) -> tuple[list[Running], Custodians]:
         run_custodian("join", "--data", d, *dealings)
     tokens = [run_custodian("client", "registry", "--data", d).strip() for d in dirs]
     pairs = enumerate(zip(dirs, tokens, strict=True), 1)
-    servers = [start(i, d, t, root / f"c{i}.log") for i, (d, t) in pairs]
+    servers = [start(i, d, tok, root / f"c{i}.log") for i, (d, tok) in pairs]
     info = httpx.get(f"{servers[0].url}/api/custodian").json()
     commitments = [bytes.fromhex(c) for c in info["commitments"]]
     endpoints = [Endpoint(s.index, s.url, s.token) for s in servers]
@@ -495,3 +499,26 @@ def test_the_registry_on_postgresql(outcome: Outcome, postgres: str, tmp_path: P
     finally:
         registry.stop()
     assert not (data / "registry.sqlite").exists()
+
+
+def test_a_seized_registry_with_one_custodian_cannot_test_a_document(outcome: Outcome) -> None:
+    """A tag is a function of the joint key: no custodian's share alone, nor any key file or
+    token a seizure of the registry and one custodian finds, computes it (the same function
+    under the key interpolated from two shares does: the check can see a match)."""
+    dump = _dump(outcome.registry.data / "registry.sqlite")
+    folders = [outcome.work / "custodians" / f"c{i}" for i in (1, 2, 3)]
+    shares = {n: bytes.fromhex((f / "share.key").read_text()) for n, f in enumerate(folders, 1)}
+    joint = bytes(32)
+    for i in (1, 2):
+        joint = oprf.scalar_add(joint, oprf.scalar_mul(t.lagrange_at_zero(i, [1, 2]), shares[i]))
+    secrets_found = [p.read_bytes() for p in outcome.registry.data.rglob("*.key")]
+    secrets_found += [p.read_bytes() for f in folders for p in f.rglob("*") if p.is_file()]
+    for _, document, _ in MEMBERS:
+        data = enrol.normalize(document)
+        assert VOPRF.evaluate(joint, data).hex() in dump  # enrolled: the joint key finds it
+        for share in shares.values():
+            assert VOPRF.evaluate(share, data).hex() not in dump
+        for key in secrets_found:
+            for h in ("sha256", "sha512"):
+                for text in (data, document.encode()):
+                    assert hmac.new(key, text, h).hexdigest() not in dump
