@@ -522,3 +522,35 @@ def test_a_seized_registry_with_one_custodian_cannot_test_a_document(outcome: Ou
             for h in ("sha256", "sha512"):
                 for text in (data, document.encode()):
                     assert hmac.new(key, text, h).hexdigest() not in dump
+
+
+def test_the_registrars_command_line_client(outcome: Outcome, tmp_path: Path) -> None:
+    c = outcome.custodians
+    doc = {
+        "commitments": [x.hex() for x in c.commitments],
+        "custodians": [{"index": e.index, "url": e.url, "token": e.token} for e in c.endpoints],
+    }
+    (tmp_path / "custodians.json").write_text(json.dumps(doc))
+    (tmp_path / "registrar.key").write_text(outcome.registrar_key.encode().hex())
+    env = {**os.environ, "HRAMADA_REGISTRAR_PASSWORD": PASSWORD}
+
+    def enrol_cli(document: str, member_key: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*HRAMADA, "registry", "enrol", "--registry", outcome.registry.url, "--custodians",
+             str(tmp_path / "custodians.json"), "--name", "alesia", "--key",
+             str(tmp_path / "registrar.key"), "--member-key", member_key],
+            input=document + "\n", env=env, capture_output=True, text=True,
+        )  # fmt: skip
+
+    before = httpx.get(f"{outcome.registry.url}/api/registry").json()
+    first, second = (SigningKey.generate().verify_key.encode().hex() for _ in range(2))
+    done = enrol_cli("BY 0424242", first)
+    assert done.returncode == 0 and done.stdout == "Document:enrolled\n", done.stderr
+    done = enrol_cli("by0424242", second)
+    assert done.stdout == "Document:re-enrolled: the member's key was replaced\n", done.stderr
+    done = enrol_cli("by0424242", second)
+    assert done.returncode == 1 and "409" in done.stderr and "unchanged" in done.stderr
+    assert "0424242" not in done.stdout + done.stderr  # the prompt does not echo it
+    after = httpx.get(f"{outcome.registry.url}/api/registry").json()
+    assert after["members"] == before["members"] + 1
+    assert after["re-enrolments"] == before["re-enrolments"] + 1

@@ -177,3 +177,43 @@ def serve(
         server_header=False,
         log_level="warning",
     )
+
+
+@registry_app.command("enrol")
+def enrol_member(
+    registry: Annotated[str, typer.Option(help="The registry's address.")],
+    custodians: Annotated[Path, typer.Option(help="The custodians file (addresses, tokens).")],
+    name: Annotated[str, typer.Option(help="The registrar's name.")],
+    key: Annotated[Path, typer.Option(help="The registrar's record key (registrar key).")],
+    member_key: Annotated[str, typer.Option(help="The member's public key (hex).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, envvar="HRAMADA_REGISTRAR_PASSWORD", help="Password."
+        ),
+    ],
+    document: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="The document number (asked for).")
+    ],
+) -> None:
+    """The registrar's client: enrol (or re-enrol) a member whose document you checked. The
+    number goes, blinded, to k custodians only; the registry gets the tag and the member key."""
+    import httpx
+
+    from hramada.registry import enrol
+    from hramada.registry.custodian_client import CustodiansFailed, load_custodians
+
+    with failing():
+        seed = bytes.fromhex(key.read_text().strip())
+        try:
+            with httpx.Client(base_url=registry, timeout=60) as http:
+                session = enrol.login(http, name, password)
+                r = enrol.enrol(
+                    http, session, load_custodians(custodians), SigningKey(seed), document,
+                    member_key.lower(),
+                )  # fmt: skip
+        except (httpx.HTTPError, CustodiansFailed) as e:
+            raise ValueError(f"enrolment failed: {e}") from None
+        if r.status_code not in (200, 201):
+            raise ValueError(f"the registry refused ({r.status_code}): {r.text}")
+    print("re-enrolled: the member's key was replaced" if r.json()["replaced"] else "enrolled")
