@@ -288,6 +288,8 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                 "/api/registry/login", json={"name": "alesia", "password": "wrong password!"}
             )
             refusals["no such path"] = http.get("/api/registry/nothing")
+            refusals["too large"] = http.post(path, content=b"[" * 20_000)
+            refusals["not an object"] = http.post(path, json=[bodies[2]])
             dump_after = _dump(regdata / "registry.sqlite")
 
             # The members' devices finalize and register at the election server.
@@ -383,6 +385,8 @@ EXPECTED = {
     "statement as registrar": (403, "role"),
     "wrong password": (401, "login"),
     "no such path": (404, "path"),
+    "too large": (413, "too large"),
+    "not an object": (400, "json"),
 }
 
 
