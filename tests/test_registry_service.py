@@ -431,6 +431,18 @@ def test_a_seized_registry_reveals_no_member(outcome: Outcome) -> None:
         for text in (name, document, phone):
             for form in _forms(text):
                 assert form not in haystack, (text, form)
+    # Nothing the registry keeps names a credential: not the registered credentials, their
+    # signatures, nor the blinded messages and blind signatures it handled.
+    registrations = json.loads((outcome.observer / "registrations.json").read_text())
+    listed = registrations["registrations"]
+    assert len(listed) == len(MEMBERS)
+    for r in listed:
+        signature = base64.b64decode(r["signature"])
+        for value in (r["credential"], r["signature"], signature.hex(), r["prefix"]):
+            assert value not in haystack
+    for n in range(len(MEMBERS)):
+        answer = outcome.answers[f"sign {n}"].json()["blind_signature"]
+        assert answer not in haystack and base64.b64decode(answer).hex() not in haystack
 
 
 def _concurrently(http: httpx.Client, path: str, bodies: list[dict[str, str]]) -> list[int]:
