@@ -104,6 +104,55 @@ BALLOTS: list[dict[str, Any]] = [
 ]
 
 # Every page with the contexts the server passes, including the edge cases of each.
+PVT_REPORT = {
+    "coverage": {
+        "stations": 3,
+        "with_protocol": 2,
+        "with_verified_votes": 2,
+        "verified_votes": 5,
+        "official_votes": 900,
+    },
+    "flagged": [
+        {
+            "station": "S1",
+            "region": "Minsk",
+            "address": "School 1",
+            "candidates": [
+                {"candidate": "<script>alert(1)</script>", "verified": 3, "official": 2}
+            ],
+        }
+    ],
+}
+PVT_CASES: list[tuple[str, dict[str, Any]]] = [
+    (
+        "pvt_report.html",
+        {"report": PVT_REPORT, "chart": "<svg></svg>", "head": "ab" * 32, "public_key": "cd"},
+    ),
+    (
+        "pvt_report.html",
+        {
+            "report": {"coverage": PVT_REPORT["coverage"], "flagged": []},
+            "chart": "",
+            "head": None,
+            "public_key": "cd",
+        },
+    ),
+    ("pvt_submit.html", {"candidates": ["A", "B"], "done": False, "error": None}),
+    (
+        "pvt_submit.html",
+        {"candidates": ["A"], "done": False, "error": {"check": "code", "message": "refused"}},
+    ),
+    ("pvt_submit.html", {"candidates": ["A"], "done": True, "error": None}),
+    ("pvt_moderate.html", {"user": None, "pending": []}),
+    (
+        "pvt_moderate.html",
+        {
+            "user": "mod",
+            "pending": [{"id": 1, "station": "S1", "candidate": "A", "confirmations": 1}],
+        },
+    ),
+]
+
 CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "index.html",
@@ -154,6 +203,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("error.html", {"status": 404, "check": "request", "message": "No such election <here>"}),
     ("error.html", {"status": 418, "check": "teapot", "message": "I am a teapot"}),
+    *PVT_CASES,
 ]
 
 
@@ -336,7 +386,7 @@ def test_every_key_used_is_in_the_catalog() -> None:
     for source in sources:
         used |= set(re.findall(r"""\bt\(\s*['"]([\w.]+)['"]""", source.read_text()))
     # keys the code builds from a prefix
-    used -= {"state.", "decision.", "check.", "admin.js.confirm_", "admin.js.done_"}
+    used -= {"state.", "decision.", "check.", "pvt.check.", "admin.js.confirm_", "admin.js.done_"}
     used -= {"error.check.", "error.status.", "detail."}
     used -= {"seats.method.", "seats.gender.", "seats.count.", "seats.threshold_base."}
     used -= {"seats.quota_base."}

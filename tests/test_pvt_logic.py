@@ -23,6 +23,15 @@ def test_the_photo_loses_every_metadata_field() -> None:
         assert image.size == (640, 480) and image.format == "JPEG"
 
 
+@pytest.mark.parametrize(("kind", "size"), [("JPEG", (4000, 3000)), ("PNG", (3000, 4400))])
+def test_a_large_photo_is_stored_smaller_but_legible(kind: str, size: tuple[int, int]) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", size, "white").save(out, format=kind)
+    with Image.open(io.BytesIO(photo.clean_photo(out.getvalue()))) as image:
+        assert photo.LONG_SIDE <= max(image.size) <= 2 * photo.LONG_SIDE
+        assert abs(image.size[0] / image.size[1] - size[0] / size[1]) < 0.01
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from nacl.signing import SigningKey
 from server_harness import (
@@ -204,7 +205,9 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                 keys[0].verify_key.encode().hex(),
             )  # fmt: skip
             requests = [member.prepare(uuid, GROUP, key) for _ in MEMBERS]
-            bodies = [member.request_body(http, k, q) for k, q in zip(keys, requests, strict=True)]
+            bodies = [
+                member.request_body(http, k, uuid, q) for k, q in zip(keys, requests, strict=True)
+            ]
             path = f"/api/registry/elections/{uuid}/signature"
             sigs = []
             for n, body in enumerate(bodies):
@@ -213,7 +216,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
 
             dump_before = _dump(regdata / "registry.sqlite")
             spare = member.prepare(uuid, GROUP, key)
-            fresh = lambda k: member.request_body(http, k, spare)  # noqa: E731
+            fresh = lambda k: member.request_body(http, k, uuid, spare)  # noqa: E731
             refusals["replayed request"] = http.post(path, json=bodies[1])
             refusals["second signature"] = http.post(path, json=fresh(keys[1]))
             refusals["old member key"] = http.post(path, json=fresh(lost))
@@ -294,7 +297,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
 
             # The members' devices finalize and register at the election server.
             for q, s in zip(requests, sigs, strict=True):
-                registration = member.finalize(key, q, s)
+                registration = msgspec.to_builtins(member.finalize(key, q, s))
                 r = client.post(f"/api/elections/{uuid}/registrations", json=registration)
                 assert r.status_code == 201, r.text
             assert client.post(f"{admin}/registration/close").json()["count"] == len(MEMBERS)
@@ -465,13 +468,15 @@ def test_one_signature_per_member_and_election_even_after_re_enrolment(outcome: 
         request = member.prepare(outcome.uuid, GROUP, _key(http, outcome.uuid))
         r = http.post(
             f"/api/registry/elections/{outcome.uuid}/signature",
-            json=member.request_body(http, new, request),
+            json=member.request_body(http, new, outcome.uuid, request),
         )
         assert (r.status_code, r.json()["error"]["check"]) == (409, "issued")
         # Another election: one signature, however many requests arrive at once.
         key = _key(http, outcome.other)
         bodies = [
-            member.request_body(http, outcome.keys[0], member.prepare(outcome.other, GROUP, key))
+            member.request_body(
+                http, outcome.keys[0], outcome.other, member.prepare(outcome.other, GROUP, key)
+            )
             for _ in range(6)
         ]
         path = f"/api/registry/elections/{outcome.other}/signature"
@@ -506,10 +511,10 @@ def test_the_registry_on_postgresql(outcome: Outcome, postgres: str, tmp_path: P
             )
             path = f"/api/registry/elections/{uuid}/signature"
             request = member.prepare(uuid, GROUP, key)
-            r = http.post(path, json=member.request_body(http, k, request))
+            r = http.post(path, json=member.request_body(http, k, uuid, request))
             assert r.status_code == 200, r.text
             member.finalize(key, request, base64.b64decode(r.json()["blind_signature"]))
-            r = http.post(path, json=member.request_body(http, k, request))
+            r = http.post(path, json=member.request_body(http, k, uuid, request))
             assert r.status_code == 409
             assert http.get("/api/registry").json()["members"] == 1
     finally:

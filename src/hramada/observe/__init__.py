@@ -1,1 +1,1 @@
-"""Observers' tools for elections run by others: forensics on official results."""
+"""Observers' tools for elections run by others: forensics and the parallel vote tabulation."""

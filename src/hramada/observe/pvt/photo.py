@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 MAX_BYTES = 4 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 2 MB photo from a phone is about 12 Mpx; a bomb claims far more
 FORMATS = ("JPEG", "PNG", "WEBP")
+LONG_SIDE = 1600  # pixels kept on the long side at least: a ballot's marks stay legible
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
@@ -20,7 +21,8 @@ class PhotoError(ValueError):
 
 def clean_photo(data: bytes) -> bytes:
     """The photo re-encoded as a JPEG carrying pixels only: no EXIF (GPS, device, time), no
-    ICC profile, no comments. The size, the format and the dimensions are checked before any
+    ICC profile, no comments; a large photo is scaled down to between LONG_SIDE and twice
+    that on its long side. The size, the format and the dimensions are checked before any
     pixel is decoded, so a decompression bomb is refused at the cost of reading its header."""
     if len(data) > MAX_BYTES:
         raise PhotoError(f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
@@ -31,6 +33,9 @@ def clean_photo(data: bytes) -> bytes:
             width, height = image.size
             if width * height > MAX_PIXELS or width > 20_000 or height > 20_000:
                 raise PhotoError(f"the photo is too large: {width}x{height} pixels")
+            if image.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale: 3-4x less work
+                scale = LONG_SIDE / max(width, height)
+                image.draft("RGB", (int(width * scale), int(height * scale)))
             image.load()
     except PhotoError:
         raise
@@ -41,6 +46,7 @@ def clean_photo(data: bytes) -> bytes:
     except (OSError, SyntaxError, ValueError) as e:
         raise PhotoError(f"the image is damaged: {e}") from None
     pixels = image.convert("RGB")
+    pixels.thumbnail((2 * LONG_SIDE, 2 * LONG_SIDE))  # only shrinks: a smaller copy to store
     clean = Image.new("RGB", pixels.size)
     clean.paste(pixels)  # a new image: no info dictionary travels with the pixels
     out = io.BytesIO()

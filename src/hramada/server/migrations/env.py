@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import hramada.server.ceremony_tables  # noqa: F401  # registers its tables in the metadata
+import hramada.server.ceremony_tables  # these register their tables
+import hramada.server.pvt_tables  # noqa: F401
 from hramada.server.tables import metadata
 
 connection = context.config.attributes["connection"]

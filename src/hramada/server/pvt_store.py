@@ -1,0 +1,299 @@
+"""The parallel vote tabulation's storage: imports, one-time codes, submissions, reviews and
+the signed publication chain. One data folder holds one election."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+
+from hramada.observe.pvt import chain, tally, tokens
+from hramada.observe.pvt.photo import clean_photo, photo_hash
+from hramada.protocol.secret_files import private_folder
+from hramada.server.database import connect
+from hramada.server.problems import Problem
+from hramada.server.pvt_tables import (
+    pvt_candidates,
+    pvt_codes,
+    pvt_protocols,
+    pvt_publications,
+    pvt_reviews,
+    pvt_stations,
+    pvt_submissions,
+)
+
+REVIEWS_NEEDED = 2  # different moderators confirming a photo before its vote is verified
+KEY_FILE = "pvt-signing.key"
+ID_RANGE = 2**62  # submission ids are drawn at random below this
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: int
+    station: str
+    candidate: str
+    confirmations: int
+
+
+def signing_key(data_dir: Path) -> SigningKey:
+    """The publication key of this election, made on first use (readable by the owner only)."""
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(bytes(SigningKey.generate()))
+    return SigningKey(path.read_bytes())
+
+
+class PvtStore:
+    def __init__(self, engine: Engine, key: SigningKey) -> None:
+        self.engine = engine
+        self.key = key
+        self.election = bytes(key.verify_key).hex()  # codes are hashed for this election only
+
+    @classmethod
+    def open(cls, data_dir: Path, database_url: str | None = None) -> PvtStore:
+        private_folder(data_dir)
+        if database_url is None:
+            db = data_dir / "pvt.sqlite"
+            os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
+        url = database_url or f"sqlite:///{(data_dir / 'pvt.sqlite').resolve()}"
+        return cls(connect(url), signing_key(data_dir))
+
+    # -- what the organisers import ----------------------------------------------------------
+
+    def set_candidates(self, names: list[str]) -> None:
+        names = [n.strip() for n in names]
+        if not names or any(not n or len(n) > 200 for n in names) or len(set(names)) < len(names):
+            raise tally.CsvError("candidates are distinct names of 1 to 200 characters")
+        with self.engine.begin() as db:
+            if db.execute(select(func.count()).select_from(pvt_submissions)).scalar():
+                raise tally.CsvError("submissions have arrived: the candidates are fixed")
+            db.execute(delete(pvt_candidates))
+            db.execute(
+                insert(pvt_candidates), [{"position": i, "name": n} for i, n in enumerate(names)]
+            )
+
+    def candidates(self) -> list[str]:
+        with self.engine.connect() as db:
+            rows = db.execute(select(pvt_candidates.c.name).order_by(pvt_candidates.c.position))
+            return [r.name for r in rows]
+
+    def import_stations(self, text: str) -> int:
+        stations = tally.read_stations(text)
+        with self.engine.begin() as db:
+            known = set(db.execute(select(pvt_stations.c.code)).scalars())
+            again = [s.code for s in stations if s.code in known]
+            if again:
+                raise tally.CsvError(f"stations already imported: {', '.join(again[:5])}")
+            db.execute(insert(pvt_stations), [s.__dict__ for s in stations])
+        return len(stations)
+
+    def import_protocols(self, text: str) -> int:
+        with self.engine.begin() as db:
+            known = set(db.execute(select(pvt_stations.c.code)).scalars())
+            protocols = tally.read_protocols(text, known)
+            candidates = set(self.candidates())
+            for counts in protocols.values():
+                unknown = set(counts) - candidates
+                if unknown:
+                    raise tally.CsvError(f"unknown candidates: {', '.join(sorted(unknown))}")
+            done = set(db.execute(select(pvt_protocols.c.station).distinct()).scalars())
+            again = sorted(set(protocols) & done)
+            if again:
+                raise tally.CsvError(f"protocols already imported: {', '.join(again[:5])}")
+            rows = [
+                {"station": s, "candidate": c, "votes": n}
+                for s, counts in protocols.items()
+                for c, n in counts.items()
+            ]
+            if rows:
+                db.execute(insert(pvt_protocols), rows)
+        return len(protocols)
+
+    def add_codes(self, count: int) -> list[str]:
+        """New one-time codes for coordinators to hand out; only their hashes are kept."""
+        codes = [tokens.new_code() for _ in range(count)]
+        with self.engine.begin() as db:
+            db.execute(
+                insert(pvt_codes),
+                [{"hash": tokens.code_hash(self.election, c), "used": False} for c in codes],
+            )
+        return codes
+
+    # -- what voters submit ------------------------------------------------------------------
+
+    def submit(self, code: str, station: str, candidate: str, photo: bytes | None) -> int:
+        """Record one vote: refused, with nothing changed, for an unknown station or
+        candidate, an unknown or used code, or a bad photo."""
+        clean = None
+        if photo:
+            try:
+                clean = clean_photo(photo)
+            except ValueError as e:
+                raise Problem(400, "photo", str(e)) from None
+        digest = tokens.code_hash(self.election, code)
+        with self.engine.begin() as db:
+            if (
+                db.execute(
+                    select(pvt_stations.c.code).where(pvt_stations.c.code == station)
+                ).first()
+                is None
+            ):
+                raise Problem(400, "station", f"unknown polling station {station!r}")
+            if candidate not in self.candidates():
+                raise Problem(400, "candidate", f"unknown candidate {candidate!r}")
+            used = db.execute(
+                update(pvt_codes)
+                .where(and_(pvt_codes.c.hash == digest, pvt_codes.c.used.is_(False)))
+                .values(used=True)
+            )
+            if used.rowcount != 1:
+                exists = db.execute(select(pvt_codes.c.hash).where(pvt_codes.c.hash == digest))
+                if exists.first() is None:
+                    raise Problem(403, "code", "this code is not valid")
+                raise Problem(409, "code", "this code has already been used")
+            submission = secrets.randbelow(ID_RANGE) + 1  # 62 bits: collisions are negligible
+            db.execute(
+                insert(pvt_submissions).values(
+                    id=submission,
+                    station=station,
+                    candidate=candidate,
+                    photo=clean,
+                    photo_hash=None if clean is None else photo_hash(clean),
+                )
+            )
+            return submission
+
+    # -- what moderators do ------------------------------------------------------------------
+
+    def pending(self, moderator: int) -> list[Pending]:
+        """Photos this moderator has not reviewed, not yet verified, none rejected."""
+        confirmed = (
+            select(func.count())
+            .where(pvt_reviews.c.submission == pvt_submissions.c.id, pvt_reviews.c.confirmed)
+            .scalar_subquery()
+        )
+        seen = select(pvt_reviews.c.submission).where(
+            (pvt_reviews.c.moderator == moderator) | pvt_reviews.c.confirmed.is_(False)
+        )
+        query = (
+            select(
+                pvt_submissions.c.id,
+                pvt_submissions.c.station,
+                pvt_submissions.c.candidate,
+                confirmed.label("n"),
+            )
+            .where(pvt_submissions.c.photo.is_not(None), pvt_submissions.c.id.not_in(seen))
+            .where(confirmed < REVIEWS_NEEDED)
+            .order_by(pvt_submissions.c.id)
+            .limit(100)
+        )
+        with self.engine.connect() as db:
+            return [Pending(r.id, r.station, r.candidate, r.n) for r in db.execute(query)]
+
+    def photo(self, submission: int) -> bytes | None:
+        with self.engine.connect() as db:
+            return db.execute(
+                select(pvt_submissions.c.photo).where(pvt_submissions.c.id == submission)
+            ).scalar()
+
+    def review(self, submission: int, moderator: int, confirmed: bool) -> None:
+        """One moderator's verdict on a photo: it shows this station and candidate, or not."""
+        with self.engine.begin() as db:
+            if self._photo_hash(db, submission) is None:
+                raise Problem(404, "submission", "no such submission with a photo")
+            done = db.execute(
+                select(pvt_reviews.c.confirmed).where(
+                    pvt_reviews.c.submission == submission, pvt_reviews.c.moderator == moderator
+                )
+            ).first()
+            if done is not None:
+                raise Problem(409, "review", "you have already reviewed this photo")
+            db.execute(
+                insert(pvt_reviews).values(
+                    submission=submission, moderator=moderator, confirmed=confirmed
+                )
+            )
+
+    @staticmethod
+    def _photo_hash(db: Any, submission: int) -> str | None:
+        return db.execute(
+            select(pvt_submissions.c.photo_hash).where(pvt_submissions.c.id == submission)
+        ).scalar()
+
+    def delete_verified_photos(self) -> int:
+        """Drop the photos of verified submissions, keeping their hashes; how many went."""
+        verified = self._verified_ids()
+        with self.engine.begin() as db:
+            gone = db.execute(
+                update(pvt_submissions)
+                .where(pvt_submissions.c.id.in_(verified), pvt_submissions.c.photo.is_not(None))
+                .values(photo=None)
+            )
+        return int(gone.rowcount)
+
+    def _verified_ids(self) -> set[int]:
+        with self.engine.connect() as db:
+            rows = db.execute(select(pvt_reviews.c.submission, pvt_reviews.c.confirmed)).all()
+        yes: dict[int, int] = {}
+        rejected: set[int] = set()
+        for r in rows:
+            if r.confirmed:
+                yes[r.submission] = yes.get(r.submission, 0) + 1
+            else:
+                rejected.add(r.submission)
+        return {s for s, n in yes.items() if n >= REVIEWS_NEEDED and s not in rejected}
+
+    def results(self) -> list[tally.StationResult]:
+        verified_ids = self._verified_ids()
+        with self.engine.connect() as db:
+            stations = [
+                tally.Station(r.code, r.region, r.address) for r in db.execute(select(pvt_stations))
+            ]
+            official: dict[str, dict[str, int]] = {}
+            for r in db.execute(select(pvt_protocols)):
+                official.setdefault(r.station, {})[r.candidate] = r.votes
+            verified: dict[str, dict[str, int]] = {}
+            rows = db.execute(
+                select(pvt_submissions.c.id, pvt_submissions.c.station, pvt_submissions.c.candidate)
+            )
+            for r in rows:
+                if r.id in verified_ids:
+                    counts = verified.setdefault(r.station, {})
+                    counts[r.candidate] = counts.get(r.candidate, 0) + 1
+        return tally.compare(stations, verified, official)
+
+    def report(self) -> dict[str, Any]:
+        return tally.report(self.results())
+
+    def publish(self) -> chain.Publication:
+        """Sign the current report onto the end of the publication chain."""
+        with self.engine.begin() as db:
+            last = db.execute(
+                select(pvt_publications).order_by(pvt_publications.c.seq.desc()).limit(1)
+            ).first()
+            previous = (
+                None if last is None else chain.Publication(last.body, last.hash, last.signature)
+            )
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            p = chain.publish(self.key, previous, now, self.report())
+            seq = 0 if last is None else last.seq + 1
+            db.execute(
+                insert(pvt_publications).values(
+                    seq=seq, body=p.body, hash=p.hash, signature=p.signature
+                )
+            )
+        return p
+
+    def publications(self) -> list[chain.Publication]:
+        with self.engine.connect() as db:
+            rows = db.execute(select(pvt_publications).order_by(pvt_publications.c.seq))
+            return [chain.Publication(r.body, r.hash, r.signature) for r in rows]

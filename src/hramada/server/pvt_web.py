@@ -1,0 +1,231 @@
+"""The parallel vote tabulation's pages and API: the public report, the voters' form, the
+moderators' review. No request's address, agent or time is stored with what it sends."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartParser
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from hramada.booth.i18n import translate
+from hramada.observe.pvt.chart import flagged_chart
+from hramada.observe.pvt.photo import MAX_BYTES
+from hramada.observe.pvt.tally import flagged_csv
+from hramada.server import accounts
+from hramada.server.limits import penalized
+from hramada.server.problems import Problem
+from hramada.server.pvt_store import PvtStore
+from hramada.server.web import language, page
+
+SESSION_COOKIE = "hramada_pvt_session"
+FORM_BYTES = MAX_BYTES + 64 * 1024  # the photo and a few short fields
+UPLOADS = 64  # submissions being received at once; beyond, 503
+
+
+class InMemoryParser(MultiPartParser):
+    """Starlette's form parser, keeping an upload in memory: a photo as sent still carries
+    its GPS position, and a temporary file would leave it on the disk."""
+
+    spool_max_size = FORM_BYTES
+
+
+def _store(request: Request) -> PvtStore:
+    return request.app.state.store
+
+
+async def report_page(request: Request) -> Response:
+    store = _store(request)
+    data = await run_in_threadpool(store.report)
+    lang = language(request)
+    chart = flagged_chart(
+        data, translate(lang, "pvt.report.verified"), translate(lang, "pvt.report.official")
+    )
+    chain = store.publications()
+    return page(
+        request,
+        "pvt_report.html",
+        report=data,
+        chart=Markup(chart),  # built from escaped values only
+        head=chain[-1].hash if chain else None,
+        public_key=store.election,
+    )
+
+
+async def report_json(request: Request) -> Response:
+    return JSONResponse(await run_in_threadpool(_store(request).report))
+
+
+async def report_csv(request: Request) -> Response:
+    data = await run_in_threadpool(_store(request).report)
+    return Response(flagged_csv(data), media_type="text/csv; charset=utf-8")
+
+
+async def publications_json(request: Request) -> Response:
+    store = _store(request)
+    return JSONResponse(
+        {
+            "public_key": store.election,
+            "publications": [p.__dict__ for p in store.publications()],
+        }
+    )
+
+
+async def _read_submission(request: Request) -> tuple[str, str, str, bytes | None]:
+    declared = request.headers.get("content-length")
+    if declared is None or not declared.isdigit():
+        raise Problem(411, "too large", "the request must state its length")
+    if int(declared) > FORM_BYTES:
+        raise Problem(413, "photo", f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            parser = InMemoryParser(
+                request.headers, request.stream(), max_files=1, max_fields=4, max_part_size=4096
+            )
+            form = await parser.parse()
+        else:
+            form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
+    except Exception as e:  # Starlette's parser reports malformed forms as several types
+        raise Problem(400, "form", f"not a valid form: {e}") from None
+    fields = []
+    for name in ("code", "station", "candidate"):
+        value = form.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise Problem(400, "form", f"the field {name} is missing")
+        fields.append(value.strip())
+    upload = form.get("photo")
+    photo = await upload.read() if isinstance(upload, UploadFile) else None
+    await form.close()
+    return fields[0], fields[1], fields[2], photo or None
+
+
+async def _submit(request: Request) -> int:
+    """Read and store one submission. At most UPLOADS are read at once (each holds up to
+    4 MB in memory), and photos are cleaned a core's worth at a time (a large one takes
+    over 100 MB while it is decoded)."""
+    state = request.app.state
+    if state.uploads >= UPLOADS:
+        raise Problem(503, "busy", "too many submissions are arriving: try again in a minute")
+    state.uploads += 1
+    try:
+        code, station, candidate, photo = await _read_submission(request)
+        store = _store(request)
+        return await anyio.to_thread.run_sync(
+            store.submit, code, station, candidate, photo, limiter=state.cleaners
+        )
+    finally:
+        state.uploads -= 1
+
+
+@penalized("submit")
+async def submit_api(request: Request) -> Response:
+    return JSONResponse({"submission": await _submit(request)}, status_code=201)
+
+
+async def submit_page(request: Request) -> Response:
+    candidates = _store(request).candidates()
+    if request.method == "GET":
+        return page(request, "pvt_submit.html", candidates=candidates, done=False, error=None)
+    try:
+        await penalized("submit")(_submit_ok)(request)
+    except Problem as p:
+        error = {"check": p.check, "message": p.message}
+        return page(
+            request, "pvt_submit.html", p.status, candidates=candidates, done=False, error=error
+        )
+    return page(request, "pvt_submit.html", candidates=candidates, done=True, error=None)
+
+
+async def _submit_ok(request: Request) -> Response:
+    await _submit(request)
+    return Response(status_code=204)
+
+
+def _moderator(request: Request) -> tuple[int, str] | None:
+    return accounts.session_user(request.app.state.engine, request.cookies.get(SESSION_COOKIE))
+
+
+def _need_moderator(request: Request) -> int:
+    user = _moderator(request)
+    if user is None:
+        raise Problem(401, "login", "log in as a moderator first")
+    return user[0]
+
+
+async def moderate_page(request: Request) -> Response:
+    user = _moderator(request)
+    pending = [] if user is None else await run_in_threadpool(_store(request).pending, user[0])
+    return page(request, "pvt_moderate.html", user=user and user[1], pending=pending)
+
+
+@penalized("login")
+async def moderator_login(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=3, max_part_size=1024)
+    username, password = form.get("username"), form.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise Problem(400, "login", "username and password are texts")
+    engine, hours = request.app.state.engine, request.app.state.settings.session_hours
+    token = await run_in_threadpool(accounts.login, engine, username, password, hours)
+    if token is None:
+        raise Problem(401, "login", "wrong username or password")
+    response = RedirectResponse("/moderate", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=hours * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+async def photo(request: Request) -> Response:
+    _need_moderator(request)
+    data = _store(request).photo(int(request.path_params["id"]))
+    if data is None:
+        raise Problem(404, "photo", "no such photo")
+    return Response(data, media_type="image/jpeg", headers={"cache-control": "no-store"})
+
+
+async def review(request: Request) -> Response:
+    moderator = _need_moderator(request)
+    form = await request.form(max_files=0, max_fields=2, max_part_size=64)
+    verdict = form.get("verdict")
+    if verdict not in ("confirm", "reject"):
+        raise Problem(400, "review", "the verdict is confirm or reject")
+    submission = int(request.path_params["id"])
+    await run_in_threadpool(_store(request).review, submission, moderator, verdict == "confirm")
+    return RedirectResponse("/moderate", status_code=303)
+
+
+async def publish(request: Request) -> Response:
+    _need_moderator(request)
+    await run_in_threadpool(_store(request).publish)
+    return RedirectResponse("/", status_code=303)
+
+
+async def delete_photos(request: Request) -> Response:
+    _need_moderator(request)
+    await run_in_threadpool(_store(request).delete_verified_photos)
+    return RedirectResponse("/moderate", status_code=303)
+
+
+routes = [
+    Route("/", report_page),
+    Route("/report.json", report_json),
+    Route("/report.csv", report_csv),
+    Route("/publications.json", publications_json),
+    Route("/submit", submit_page, methods=["GET", "POST"]),
+    Route("/api/pvt/submissions", submit_api, methods=["POST"]),
+    Route("/moderate", moderate_page),
+    Route("/moderate/login", moderator_login, methods=["POST"]),
+    Route("/moderate/photos/{id:int}.jpg", photo),
+    Route("/moderate/{id:int}/review", review, methods=["POST"]),
+    Route("/moderate/publish", publish, methods=["POST"]),
+    Route("/moderate/delete-photos", delete_photos, methods=["POST"]),
+]
