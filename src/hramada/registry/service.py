@@ -37,6 +37,8 @@ MAX_CHALLENGES = 100_000
 
 @dataclass
 class ElectionKeys:
+    """One election's registry keys, loaded from the data folder on first use."""
+
     public: reg.RegistryKey
     blind: blind_rsa.PrivateKey
     statement: SigningKey
