@@ -237,6 +237,10 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
             refusals["blinded too short"] = http.post(
                 path, json=fresh(keys[2]) | {"blinded": "AAAA"}
             )
+            over = base64.b64encode(b"\xff" * 256).decode()  # above the 2048-bit modulus
+            refusals["blinded over the modulus"] = http.post(
+                path, json=fresh(keys[2]) | {"blinded": over}
+            )
             refusals["challenge not hex"] = http.post(
                 path, json=fresh(keys[2]) | {"challenge": "z" * 64}
             )
@@ -375,6 +379,7 @@ EXPECTED = {
     "missing field": (400, "challenge"),
     "blinded not base64": (400, "blinded"),
     "blinded too short": (400, "blinded"),
+    "blinded over the modulus": (400, "blinded"),
     "challenge not hex": (400, "challenge"),
     "made-up challenge": (401, "challenge"),
     "enrol without login": (401, "authentication"),
