@@ -102,3 +102,131 @@ def statement(
             registrars=counts,
         )
         _write(out, encode(reg.sign_statement(SigningKey(seed), body)))
+
+
+# --- the registry service ----------------------------------------------------------------------
+
+DataOption = Annotated[Path, typer.Option("--data", help="The registry's folder (its database).")]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(envvar="HRAMADA_REGISTRY_DATABASE", help="Database URL (default: SQLite)."),
+]
+DEFAULT_DATA = Path("hramada-registry")
+registrar_app = typer.Typer(help="Registrars: the people who check documents and enrol members.")
+registry_app.add_typer(registrar_app, name="registrar")
+
+
+@registrar_app.command("key")
+def registrar_key(
+    out: Annotated[Path, typer.Option(help="Where the registrar keeps its signing key.")],
+) -> None:
+    """Make a registrar's record-signing key (on the registrar's machine); print its public key."""
+    with failing():
+        key = SigningKey.generate()
+        _write(out, key.encode().hex() + "\n", secret=True)
+    print(key.verify_key.encode().hex())
+
+
+@registrar_app.command("add")
+def registrar_add(
+    name: Annotated[str, typer.Argument(help="The registrar's public name or pseudonym.")],
+    key: Annotated[str, typer.Option(help="Its record key (from `registry registrar key`).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, envvar="HRAMADA_REGISTRAR_PASSWORD", help="Password."
+        ),
+    ],
+    role: Annotated[str, typer.Option(help="registrar (enrols) or admin (statements).")] = (
+        "registrar"
+    ),
+    data: DataOption = DEFAULT_DATA,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a registrar's account (Argon2id password)."""
+    from hramada.registry import registry_store as store
+
+    with failing():
+        store.add_registrar(store.open_database(data, database), name, role, password, key)
+    err.print(f"registrar {name} ({role}) added", highlight=False)
+
+
+@registry_app.command("election")
+def election_add(
+    keys: KeysOption,
+    election: Annotated[str, typer.Option(help="The election UUID.")],
+    data: DataOption = DEFAULT_DATA,
+    database: DatabaseOption = None,
+) -> None:
+    """Let the service issue credentials for an election, with the keys `keygen` made for it."""
+    from hramada.registry import registry_store as store
+
+    with failing():
+        check_uuid(election)
+        binding = store.add_election(store.open_database(data, database), data, election, keys)
+    print(binding)
+
+
+@registry_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
+    data: DataOption = DEFAULT_DATA,
+    database: DatabaseOption = None,
+) -> None:
+    """Serve enrolment (registrars), blind signatures (members) and issuance statements."""
+    import uvicorn
+
+    from hramada.registry import registry_store as store
+    from hramada.registry.service import create_app
+
+    engine = store.open_database(data, database)
+    err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
+    uvicorn.run(
+        create_app(engine, data),
+        host=host,
+        port=port,
+        access_log=False,  # no client addresses, no paths, no bodies in any log
+        server_header=False,
+        log_level="warning",
+    )
+
+
+@registry_app.command("enrol")
+def enrol_member(
+    registry: Annotated[str, typer.Option(help="The registry's address.")],
+    custodians: Annotated[Path, typer.Option(help="The custodians file (addresses, tokens).")],
+    name: Annotated[str, typer.Option(help="The registrar's name.")],
+    key: Annotated[Path, typer.Option(help="The registrar's record key (registrar key).")],
+    member_key: Annotated[str, typer.Option(help="The member's public key (hex).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, envvar="HRAMADA_REGISTRAR_PASSWORD", help="Password."
+        ),
+    ],
+    document: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, help="The document number (asked for).")
+    ],
+) -> None:
+    """The registrar's client: enrol (or re-enrol) a member whose document you checked. The
+    number goes, blinded, to k custodians only; the registry gets the tag and the member key."""
+    import httpx
+
+    from hramada.registry import enrol
+    from hramada.registry.custodian_client import CustodiansFailed, load_custodians
+
+    with failing():
+        seed = bytes.fromhex(key.read_text().strip())
+        try:
+            with httpx.Client(base_url=registry, timeout=60) as http:
+                session = enrol.login(http, name, password)
+                r = enrol.enrol(
+                    http, session, load_custodians(custodians), SigningKey(seed), document,
+                    member_key.lower(),
+                )  # fmt: skip
+        except (httpx.HTTPError, CustodiansFailed) as e:
+            raise ValueError(f"enrolment failed: {e}") from None
+        if r.status_code not in (200, 201):
+            raise ValueError(f"the registry refused ({r.status_code}): {r.text}")
+    print("re-enrolled: the member's key was replaced" if r.json()["replaced"] else "enrolled")

@@ -1,0 +1,21 @@
+"""What registrars and members sign for the registry: enrolment records and credential requests."""
+
+from __future__ import annotations
+
+RECORD_PREFIX = b"hramada-enrolment/1\n"
+REQUEST_PREFIX = b"hramada-credential-request/1\n"
+TAG_HEX = 128  # a VOPRF output (SHA-512): 64 bytes
+KEY_HEX = 64  # an Ed25519 public key: 32 bytes
+SIGNATURE_HEX = 128  # an Ed25519 signature: 64 bytes
+CHALLENGE_HEX = 64  # 32 random bytes from the registry
+
+
+def record_message(tag: str, member_key: str) -> bytes:
+    """The enrolling registrar's record: this document's tag now belongs to this member key."""
+    return RECORD_PREFIX + tag.encode() + b"\n" + member_key.encode()
+
+
+def request_message(election: str, challenge: str, blinded: bytes) -> bytes:
+    """What a member's key signs to ask for a blind signature: the election, a fresh challenge
+    of the registry's (used once), and the blinded message."""
+    return REQUEST_PREFIX + election.encode() + b"\n" + challenge.encode() + b"\n" + blinded
