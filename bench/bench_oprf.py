@@ -110,6 +110,10 @@ def serve_three(root: Path) -> tuple[list[subprocess.Popen[bytes]], Custodians]:
                     "1e9",
                     "--burst",
                     "1000000",
+                    "--overall-rate",
+                    "1e9",
+                    "--overall-burst",
+                    "1000000",
                 ],
                 stdout=subprocess.DEVNULL,
             )

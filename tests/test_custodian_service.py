@@ -330,9 +330,11 @@ def test_wrong_method_and_path(custodians: list[Running]) -> None:
     assert httpx.get(f"{url}/api/elections").json()["error"]["check"] == "path"
 
 
-def test_rate_limit(custodians: list[Running], tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", ["", "overall-"])
+def test_rate_limit(custodians: list[Running], tmp_path: Path, which: str) -> None:
     c = custodians[2]
-    limited = start(3, c.data, c.token, tmp_path / "limited.log", "--rate", "1", "--burst", "3")
+    options = (f"--{which}rate", "1", f"--{which}burst", "3")
+    limited = start(3, c.data, c.token, tmp_path / "limited.log", *options)
     try:
         body = {"blinded": [VOPRF.blind(b"x")[1].hex()] * 2}
         auth = {"authorization": f"Bearer {c.token}"}

@@ -138,6 +138,12 @@ def serve(
     database: DatabaseOption = None,
     rate: Annotated[float, typer.Option(help="Evaluations per minute for each client.")] = 600.0,
     burst: Annotated[int, typer.Option(help="Evaluations a client may make at once.")] = 120,
+    overall_rate: Annotated[
+        float, typer.Option(help="Evaluations per minute for all clients together.")
+    ] = 30000.0,
+    overall_burst: Annotated[
+        int, typer.Option(help="Evaluations all clients together may make at once.")
+    ] = 3000,
     tls_cert: Annotated[
         Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
     ] = None,
@@ -158,7 +164,7 @@ def serve(
         custodian = load_custodian(engine, data)
     except StoreError as e:
         raise _fail(str(e)) from None
-    limits = Limits(per_client=rate, per_client_burst=float(burst))
+    limits = Limits(rate, float(burst), overall_rate, float(overall_burst))
     console.print(
         f"Custodian {custodian.share.index} of {custodian.custodians} serving on "
         f"{'https' if tls_cert else 'http'}://{host}:{port}  (Ctrl-C to stop)"

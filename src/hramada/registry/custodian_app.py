@@ -53,8 +53,8 @@ class Limits:
 
     per_client: float = 600.0
     per_client_burst: float = 120.0
-    overall: float = 6000.0
-    overall_burst: float = 600.0
+    overall: float = 30000.0
+    overall_burst: float = 3000.0
     failures: float = 60.0
 
 
