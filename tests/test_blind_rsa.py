@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hramada.crypto import blind_rsa as br
 
-VECTORS = json.loads((Path(__file__).parent / "data" / "rfc9474_vectors.json").read_text())
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "rfc9474_vectors.json").read_text())
 
 
 def _int(h: str) -> int:

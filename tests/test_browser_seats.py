@@ -108,6 +108,19 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
             with page.expect_download() as download:
                 page.click(link)
             download.value.save_as(observer / download.value.suggested_filename)
+
+        # Eva declines her seat: the commission records it in the console, Filip moves up.
+        admin.reload()
+        expect(admin.locator("#withdrawal-panel")).to_be_visible()
+        admin.fill("#withdrawal-list", "Beta")
+        admin.fill("#withdrawal-candidate", "Eva")
+        admin.fill("#withdrawal-reason", "declined the seat")
+        admin.click("#withdrawal-form button[type=submit]")
+        expect(admin.locator("#withdrawal-outcome")).to_contain_text("Eva (Beta) has withdrawn")
+        page.reload()
+        expect(page.locator('#elected [data-list="Beta"] li')).to_have_text(["Filip"])
+        after = page.inner_text("#cmd-seats").strip()
+        assert after == f"{command} --withdrawn Beta:Eva"
         for p in (admin, voter, page):
             assert p.problems == [], p.problems  # type: ignore[attr-defined]
     assert (observer / f"{uuid}.rules.json").read_bytes() == rules.read_bytes()
@@ -116,3 +129,5 @@ def test_a_council_election_in_the_browser(browser: Browser, tmp_path: Path) -> 
     assert {r["name"]: r["seats"] for r in recomputed["lists"]} == table
     assert recomputed["elected"] == {"Alpha": ["Ala", "Boris", "Cara", "Dzianis"],
                                      "Beta": ["Eva"], "Gamma": []}  # fmt: skip
+    out = hramada(*after.split()[1:], "--json", cwd=observer, check=True)
+    assert json.loads(out.stdout)["elected"]["Beta"] == ["Filip"]

@@ -305,7 +305,7 @@ def test_ed25519_decode_rejects_small_order_and_non_points() -> None:
             group.decode(bad)
     # Small-order points are still points: the group can compute with them, and g + (0, -1)
     # (a point of order 2q, outside the prime-order subgroup) is rejected too.
-    order2 = bytes.fromhex(ED_ORDER_2)[::-1]
+    order2 = group.decode_unchecked(ED_ORDER_2)
     assert group.mul(order2, order2) == group.one
     assert group.encode(group.one) == ED_IDENTITY
 
@@ -321,7 +321,7 @@ def test_ed25519_decode_rejects_small_order_and_non_points() -> None:
 def test_ed25519_generator_encoding() -> None:
     group = get_group("Ed25519")
     assert group.encode(group.g) == ED_G_BELENIOS
-    assert bytes(group.g).hex() == ED_G_RFC8032
+    assert group.element_key(group.g) == int(ED_G_RFC8032, 16)  # ordered by RFC 8032 bytes
     assert group.decode(ED_G_BELENIOS) == group.g
     assert group.q == 2**252 + 27742317777372353535851937790883648493
 
@@ -541,6 +541,11 @@ def or_cases(draw: st.DrawFn, group: Group) -> tuple[list[int], int, int, int]:
     return values, true_index, values[true_index], r
 
 
+def _unshifted(pairs: list[tuple[Element, Element]]) -> list[tuple[Element, Element, int]]:
+    """or_verify's statements for pairs that must encrypt 0."""
+    return [(alpha, beta, 0) for alpha, beta in pairs]
+
+
 @groups
 def test_or_proofs(name: str) -> None:
     group = get_group(name)
@@ -553,15 +558,19 @@ def test_or_proofs(name: str) -> None:
         prefix = "prove|S|"
         proofs = or_prove(group, table, pairs, true_index, r, prefix)
         assert len(proofs) == len(pairs)
-        assert or_verify(group, table, pairs, proofs, prefix)
+        assert or_verify(group, table, _unshifted(pairs), proofs, prefix)
+        # The verifier's form: beta unshifted, each branch naming its plaintext.
+        assert or_verify(group, table, [(c.alpha, c.beta, v) for v in values], proofs, prefix)
+        wrong_m = [(c.alpha, c.beta, v + 1) for v in values]
+        assert not or_verify(group, table, wrong_m, proofs, prefix)
 
         i = data.draw(st.integers(0, len(pairs) - 1), label="altered branch")
         field = data.draw(st.sampled_from(["challenge", "response"]), label="field")
         altered = [(_bumped(p, field) if j == i else p) for j, p in enumerate(proofs)]
-        assert not or_verify(group, table, pairs, altered, prefix)
-        assert not or_verify(group, table, pairs, proofs, prefix + "x")
-        assert not or_verify(group, table, pairs, proofs[:-1], prefix)
-        assert not or_verify(group, table, pairs, list(reversed(proofs)), prefix)
+        assert not or_verify(group, table, _unshifted(pairs), altered, prefix)
+        assert not or_verify(group, table, _unshifted(pairs), proofs, prefix + "x")
+        assert not or_verify(group, table, _unshifted(pairs), proofs[:-1], prefix)
+        assert not or_verify(group, table, _unshifted(pairs), list(reversed(proofs)), prefix)
         which = data.draw(st.integers(0, 1), label="alpha or beta")
         pair = pairs[i]
         changed = (
@@ -573,12 +582,16 @@ def test_or_proofs(name: str) -> None:
             )
         )
         tampered = [changed if j == i else p for j, p in enumerate(pairs)]
-        assert not or_verify(group, table, tampered, proofs, prefix)
+        assert not or_verify(group, table, _unshifted(tampered), proofs, prefix)
 
         # Claiming a branch that is not an encryption of 0 gives a proof that fails.
         wrong = (true_index + 1) % len(pairs)
         assert not or_verify(
-            group, table, pairs, or_prove(group, table, pairs, wrong, r, prefix), prefix
+            group,
+            table,
+            _unshifted(pairs),
+            or_prove(group, table, pairs, wrong, r, prefix),
+            prefix,
         )
 
     run_property(name, check, or_cases(group), st.data(), scale=0.75)
@@ -593,7 +606,7 @@ def test_or_prove_every_true_index(n: int) -> None:
         c = encrypt(group, table, true_index, r)
         pairs = [(c.alpha, group.mul(c.beta, group.g_pow(-v))) for v in range(n)]
         proofs = or_prove(group, table, pairs, true_index, r, "p|")
-        assert or_verify(group, table, pairs, proofs, "p|")
+        assert or_verify(group, table, _unshifted(pairs), proofs, "p|")
         assert sum(p.challenge for p in proofs) % group.q == group.hash_to_scalar(
             "p|",
             [

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import ssl
 import subprocess
 import threading
 import time
@@ -20,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import hramada
-from server_harness import HRAMADA, free_port
+from server_harness import HRAMADA, certificate, free_port
 
 from hramada.crypto import oprf
 from hramada.crypto import threshold_oprf as t
@@ -41,6 +42,22 @@ def run(*args: str | Path) -> str:
     return done.stdout
 
 
+def run_each(*commands: list[str | Path]) -> list[str]:
+    """The custodians' commands of one ceremony step, run at once as the custodians would."""
+    processes = [
+        subprocess.Popen(
+            [*HRAMADA, "custodian", *map(str, c)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for c in commands
+    ]
+    outputs = []
+    for p in processes:
+        out, errors = p.communicate(timeout=120)
+        assert p.returncode == 0, (out + errors).decode()
+        outputs.append(out.decode())
+    return outputs
+
+
 @dataclass
 class Running:
     index: int
@@ -49,22 +66,32 @@ class Running:
     process: subprocess.Popen[bytes]
     token: str
     log: Path
+    scheme: str = "http"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
-def start(index: int, data: Path, token: str, log: Path, *extra: str) -> Running:
+def start(
+    index: int,
+    data: Path,
+    token: str,
+    log: Path,
+    *extra: str,
+    scheme: str = "http",
+    ca: Path | None = None,
+) -> Running:
     port = free_port()
     args = ["custodian", "serve", "--data", str(data), "--port", str(port), *extra]
     process = subprocess.Popen([*HRAMADA, *args], stdout=subprocess.DEVNULL, stderr=log.open("ab"))
-    running = Running(index, data, port, process, token, log)
+    running = Running(index, data, port, process, token, log, scheme)
+    verify = ssl.create_default_context(cafile=ca) if ca else True
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:
-            httpx.get(f"{running.url}/api/custodian", timeout=1).raise_for_status()
+            httpx.get(f"{running.url}/api/custodian", timeout=1, verify=verify).raise_for_status()
             return running
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -75,15 +102,19 @@ def start(index: int, data: Path, token: str, log: Path, *extra: str) -> Running
 def custodians(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Running]]:
     root = tmp_path_factory.mktemp("custodians")
     dirs = [root / f"c{i}" for i in (1, 2, 3)]
-    for i, d in enumerate(dirs, 1):
-        run("init", "--index", i, "--of", 3, "--threshold", 2, "--data", d)
+    run_each(
+        *(
+            ["init", "--index", i, "--of", 3, "--threshold", 2, "--data", d]
+            for i, d in enumerate(dirs, 1)
+        )
+    )
     cards = [d / f"card-{i}.json" for i, d in enumerate(dirs, 1)]
-    for d in dirs:
-        run("deal", "--data", d, *cards)
+    run_each(*(["deal", "--data", d, *cards] for d in dirs))
     dealings = [d / f"dealing-{i}.json" for i, d in enumerate(dirs, 1)]
-    prints = {run("join", "--data", d, *dealings).split("Fingerprint ")[1][:64] for d in dirs}
+    joined = run_each(*(["join", "--data", d, *dealings] for d in dirs))
+    prints = {out.split("Fingerprint ")[1][:64] for out in joined}
     assert len(prints) == 1  # all three custodians hold shares of the same key
-    tokens = [run("client", "registry", "--data", d).strip() for d in dirs]
+    tokens = [out.strip() for out in run_each(*(["client", "registry", "--data", d] for d in dirs))]
     servers = [
         start(i, d, tok, root / f"c{i}.log")
         for i, (d, tok) in enumerate(zip(dirs, tokens, strict=True), 1)
@@ -159,6 +190,35 @@ def test_async_calls_share_connections_and_agree(custodians: list[Running]) -> N
     key = _key(custodians)
     assert asyncio.run(many()) == [[VOPRF.evaluate(key, d)] for d in DOCUMENTS]
     assert pinned.tags([]).tags == []
+
+
+def test_custodians_over_https(custodians: list[Running], tmp_path: Path) -> None:
+    cert, key = certificate(tmp_path)
+    c = custodians[0]
+    secure = start(
+        1,
+        c.data,
+        c.token,
+        tmp_path / "tls.log",
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        scheme="https",
+        ca=cert,
+    )
+    try:
+        commitments = _commitments(custodians[1])
+        endpoints = [Endpoint(1, secure.url, c.token), _endpoints(custodians)[1]]
+        result = Custodians(endpoints, commitments, ca_file=str(cert)).tags(DOCUMENTS[:1])
+        assert result.tags == [VOPRF.evaluate(_key(custodians), DOCUMENTS[0])]
+        unverified = Custodians(endpoints, commitments)  # the public CAs do not know this one
+        assert unverified.check() == [1]
+        with pytest.raises(CustodiansFailed, match=r"no answer from \[1\]"):
+            unverified.tags(DOCUMENTS[:1])
+    finally:
+        secure.process.terminate()
+        secure.process.wait(10)
 
 
 def test_a_custodian_down_is_skipped_and_two_down_cannot_finish(custodians: list[Running]) -> None:
@@ -296,10 +356,11 @@ def test_new_clients_are_accepted_and_guessing_tokens_is_limited(
         token = run("client", "registrar page", "--data", c.data).strip()
         r = httpx.post(url, json=body, headers={"authorization": f"Bearer {token}"})
         assert r.status_code == 200  # a client added while the custodian runs
-        statuses = [
-            httpx.post(url, json=body, headers={"authorization": f"Bearer guess{n}"}).status_code
-            for n in range(70)
-        ]
+        with httpx.Client() as http:
+            statuses = [
+                http.post(url, json=body, headers={"authorization": f"Bearer guess{n}"}).status_code
+                for n in range(70)
+            ]
         assert statuses[:59] == [401] * 59 and 429 in statuses[59:]
         r = httpx.post(url, json=body, headers={"authorization": f"Bearer {token}"})
         assert r.status_code == 200  # known clients are not locked out by the guessing
@@ -330,7 +391,8 @@ def test_nothing_about_requests_is_kept(custodians: list[Running]) -> None:
         with sqlite3.connect(s.data / "custodian.sqlite") as db:
             tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
             assert tables == {"custodian", "clients"}
-            assert [len(r[0]) for r in db.execute("select token_hash from clients")] == [64]
+            hashes = [r[0] for r in db.execute("select token_hash from clients")]
+            assert hashes and all(len(h) == 64 and int(h, 16) >= 0 for h in hashes)
         assert (s.data / "share.key").stat().st_mode & 0o777 == 0o600
         assert (s.data / "custodian.sqlite").stat().st_mode & 0o777 == 0o600
         assert not (s.data / "transport.key").exists()

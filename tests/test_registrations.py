@@ -1,25 +1,32 @@
 """Anonymous registration: a registry's blind signatures admit credentials to an election.
 
 The election server runs as a real process; members' devices and the registry are played by
-this test through the library and `hramada registry`. Every refused registration must change
+this test through the library (one device through @cloudflare/blindrsa-ts in node, as the
+browser will) and `hramada registry`. Every refused registration must change
 nothing; the published registrations.json and issuance statement must pass `hramada verify`,
 the archive `belenios-tool election verify`, and each kind of tampering must be caught.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
+from blindrsa_node import Node
 from conftest import belenios_verify, hramada, needs_belenios
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 from server_harness import (
     HRAMADA,
@@ -33,11 +40,11 @@ from server_harness import (
 )
 
 from hramada.crypto import blind_rsa as br
-from hramada.crypto.credentials import derive_secret, generate_credential
 from hramada.crypto.groups import get_group
 from hramada.election import registrations as reg
 from hramada.election.ballot import create_ballot
 from hramada.election.context import context_from_archive
+from hramada.election.errors import Rejected
 from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import decode, encode
 from hramada.verify.verifier import verify_archive
@@ -51,25 +58,37 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-@dataclass
-class Member:
-    credential: str  # private, stays on the device
-    public: str
-    input_msg: bytes
-    blinded: br.Blinded
-
-
-def _member(uuid: str, pk: br.PublicKey) -> Member:
-    return _member_in(uuid, GROUP, pk)
-
-
-def _member_in(uuid: str, group_name: str, pk: br.PublicKey) -> Member:
+def _member(uuid: str, pk: br.PublicKey, group: str = GROUP) -> reg.Request:
     """A member's device: its own credential, and the blinded request for the registry."""
-    group = get_group(group_name)
-    credential = generate_credential()
-    public = group.encode(group.g_pow(derive_secret(credential, uuid, group.q)))
-    input_msg = br.prepare(reg.VARIANT, reg.registration_message(uuid, public))
-    return Member(credential, public, input_msg, br.blind(reg.VARIANT, pk, input_msg))
+    return reg.request_credential(get_group(group), uuid, pk)
+
+
+def _browser_member(uuid: str, keys: Path, pk: br.PublicKey) -> tuple[reg.Request, dict[str, str]]:
+    """A member whose device runs @cloudflare/blindrsa-ts (node) instead of our library."""
+    base = _member(uuid, pk)  # the credential only: blinding is redone by blindrsa-ts
+    node = Node()
+    try:
+        message = reg.registration_message(uuid, base.public)
+        blinded = node("blind", variant=reg.VARIANT.name, spki=pk.to_der().hex(), msg=message.hex())
+        (blind_sig,) = _registry_signs(keys, [bytes.fromhex(blinded["blinded_msg"])])
+        final = node(
+            "finalize",
+            variant=reg.VARIANT.name,
+            spki=pk.to_der().hex(),
+            input_msg=blinded["input_msg"],
+            blind_sig=blind_sig.hex(),
+            inv=blinded["inv"],
+        )
+    finally:
+        node.close()
+    input_msg = bytes.fromhex(blinded["input_msg"])
+    assert input_msg[32:] == message
+    body = {
+        "credential": base.public,
+        "prefix": _b64(input_msg[:32]),
+        "signature": _b64(bytes.fromhex(final["sig"])),
+    }
+    return base, body
 
 
 def _registry_signs(keys: Path, blinded: list[bytes]) -> list[bytes]:
@@ -84,13 +103,9 @@ def _registry_signs(keys: Path, blinded: list[bytes]) -> list[bytes]:
     return [bytes.fromhex(line) for line in done.stdout.split()]
 
 
-def _post(member: Member, pk: br.PublicKey, blind_sig: bytes) -> dict[str, str]:
-    sig = br.finalize(reg.VARIANT, pk, member.input_msg, blind_sig, member.blinded.inv)
-    return {
-        "credential": member.public,
-        "prefix": _b64(member.input_msg[:32]),
-        "signature": _b64(sig),
-    }
+def _post(member: reg.Request, pk: br.PublicKey, blind_sig: bytes) -> dict[str, str]:
+    posted: dict[str, str] = msgspec.to_builtins(reg.finish_registration(member, pk, blind_sig))
+    return posted
 
 
 @dataclass
@@ -148,6 +163,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         stranger = _member(other, pk)  # signed for another election
         sigs = _registry_signs(keys, [m.blinded.blinded_msg for m in [*members, stranger]])
         bodies = [_post(m, pk, s) for m, s in zip(members, sigs, strict=False)]
+        # The last member's device blinds and finalizes with blindrsa-ts, as the browser will.
+        members[MEMBERS - 1], bodies[MEMBERS - 1] = _browser_member(uuid, keys, pk)
         refusals["before open"] = _refusal(client, uuid, bodies[0])
         assert client.post(f"{admin}/registration/open").status_code == 200
         refusals["registry after open"] = client.put(
@@ -204,6 +221,11 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Published:
         r = client.get(f"/elections/{uuid}/registrations.json")
         assert r.status_code == 200
         (folder / "registrations.json").write_bytes(r.content)
+        page = client.get(f"/elections/{uuid}").text  # the verify steps name the file
+        assert f"/elections/{uuid}/registrations.json" in page
+        assert client.get(f"/api/elections/{uuid}").json()["registry"] == binding
+        beside = data / "elections" / f"{uuid}.registrations.json"
+        assert beside.read_bytes() == r.content and (data / "elections" / f"{uuid}.bel").exists()
         assert client.get(f"/elections/{other}/registrations.json").status_code == 409  # a draft
     cli("registry", "statement", "--keys", keys, "--election", uuid, "--issued", str(MEMBERS + 2),
         "--members", "7", "--registrar", "alesia=3", "--registrar", "ihar=2",
@@ -258,6 +280,7 @@ def test_refusals_are_clear_and_change_nothing(published: Published, case: str) 
 def test_archive_and_registrations_verify(published: Published, tmp_path: Path) -> None:
     done = hramada("verify", str(published.folder))
     assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{MEMBERS} registrations" in done.stdout
     report = verify_archive(published.folder)
     assert report.ok and report.complete, (report.problems, report.unsupported)
 
@@ -337,10 +360,20 @@ def _restate(published: Published, folder: Path, **changes: Any) -> None:
 
 def test_more_registrations_than_issued_is_caught(published: Published, tmp_path: Path) -> None:
     folder, _ = _copy(published, tmp_path)
-    _restate(published, folder, issued=MEMBERS)
+    _restate(published, folder, issued=MEMBERS, registrars={"alesia": MEMBERS})
     assert _checks(folder) == set()  # as many as issued: fine
-    _restate(published, folder, issued=MEMBERS - 1)
+    _restate(published, folder, issued=MEMBERS - 1, registrars={"alesia": MEMBERS - 1})
     assert _checks(folder) == {"issuance count"}
+
+
+def test_a_statement_that_does_not_add_up_is_caught(published: Published, tmp_path: Path) -> None:
+    folder, _ = _copy(published, tmp_path)
+    _restate(published, folder, registrars={"alesia": 3, "ihar": 3})  # 6, but 5 issued
+    assert _checks(folder) == {"issuance counts"}
+    _restate(published, folder, registrars={"alesia": 3, "ihar": 2}, members=5)
+    assert _checks(folder) == set()
+    _restate(published, folder, members=4)  # 5 signatures for 4 members
+    assert _checks(folder) == {"issuance counts"}
 
 
 def test_a_statement_for_another_election_is_caught(published: Published, tmp_path: Path) -> None:
@@ -393,16 +426,37 @@ def test_the_migration_matches_the_schema(database_url: str) -> None:
     engine.dispose()
 
 
-def test_duplicates_are_refused_by_the_database(database_url: str) -> None:
-    """On either database, a second post of a credential, or a forged one, adds no row."""
+@dataclass
+class Desk:
+    desk: Any  # hramada.server.registrations.Registrations
+    uuid: str
+    sk: br.PrivateKey
+    engine: Any
+
+    def body(self) -> dict[str, str]:
+        member = _member(self.uuid, self.sk.public, "Ed25519")
+        return _post(member, self.sk.public, br.blind_sign(self.sk, member.blinded.blinded_msg))
+
+    def count(self) -> int:
+        from sqlalchemy import func, select
+
+        from hramada.server.tables import registrations
+
+        with self.engine.connect() as db:
+            query = select(func.count()).select_from(registrations)
+            return int(db.execute(query.where(registrations.c.election == self.uuid)).scalar_one())
+
+
+@pytest.fixture
+def desk(database_url: str) -> Iterator[Desk]:
+    """The server's registration desk over a database holding one election in registration."""
     from datetime import UTC, datetime
 
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import insert
 
     from hramada.server.database import connect
-    from hramada.server.problems import Problem
     from hramada.server.registrations import Registrations
-    from hramada.server.tables import admins, elections, registrations
+    from hramada.server.tables import admins, elections
 
     sk = br.generate_key(2048)
     key = reg.RegistryKey(
@@ -422,18 +476,124 @@ def test_duplicates_are_refused_by_the_database(database_url: str) -> None:
                 created_at=datetime.now(UTC), registry=encode(key), registration="open",
             )
         )  # fmt: skip
-    member = _member_in(uuid, "Ed25519", sk.public)
-    body = _post(member, sk.public, br.blind_sign(sk, member.blinded.blinded_msg))
-    desk = Registrations(engine)
-    desk.register(uuid, body)
-    with pytest.raises(Problem) as refused:
-        desk.register(uuid, body)
-    assert (refused.value.status, refused.value.check) == (409, "duplicate")
-    forged = _member_in(uuid, "Ed25519", sk.public)
-    with pytest.raises(Problem) as refused:
-        desk.register(uuid, body | {"credential": forged.public})
-    assert (refused.value.status, refused.value.check) == (400, "registration")
-    with engine.connect() as db:
-        count = select(func.count()).select_from(registrations)
-        assert db.execute(count.where(registrations.c.election == uuid)).scalar_one() == 1
+    yield Desk(Registrations(engine), uuid, sk, engine)
     engine.dispose()
+
+
+def test_duplicates_are_refused_by_the_database(desk: Desk) -> None:
+    """On either database, a second post of a credential, or a forged one, adds no row."""
+    from hramada.server.problems import Problem
+
+    body = desk.body()
+    desk.desk.register(desk.uuid, body)
+    with pytest.raises(Problem) as refused:
+        desk.desk.register(desk.uuid, body)
+    assert (refused.value.status, refused.value.check) == (409, "duplicate")
+    forged = desk.body()
+    with pytest.raises(Problem) as refused:
+        desk.desk.register(desk.uuid, body | {"credential": forged["credential"]})
+    assert (refused.value.status, refused.value.check) == (400, "registration")
+    assert desk.count() == 1
+
+
+def test_concurrent_posts_are_stored_together_once_each(desk: Desk) -> None:
+    """Posts arriving together share one transaction; a credential posted five times at
+    once is stored once, and a post racing the close is in the list or refused."""
+    from hramada.server.problems import Problem
+
+    bodies = [desk.body() for _ in range(4)]
+    posts = [bodies[0]] * 5 + bodies[1:]
+
+    async def post_all() -> list[BaseException | None]:
+        return await asyncio.gather(
+            *(desk.desk.register_soon(desk.uuid, b) for b in posts), return_exceptions=True
+        )
+
+    outcomes = asyncio.run(post_all())
+    refused = [o for o in outcomes if isinstance(o, Problem)]
+    assert [(p.status, p.check) for p in refused] == [(409, "duplicate")] * 4
+    assert outcomes.count(None) == 4 and desk.count() == 4
+
+    late = desk.body()
+
+    async def close_while_posting() -> BaseException | None:
+        posting = asyncio.ensure_future(desk.desk.register_soon(desk.uuid, late))
+        await asyncio.sleep(0)
+        closed = await asyncio.to_thread(desk.desk.close, (0, "test"), desk.desk._row(desk.uuid))
+        outcome = (await asyncio.gather(posting, return_exceptions=True))[0]
+        listed = json.loads(desk.desk._row(desk.uuid).credentials)
+        assert closed["count"] == len(listed) == desk.count()
+        assert (late["credential"] in listed) == (outcome is None)
+        return outcome
+
+    outcome = asyncio.run(close_while_posting())
+    assert outcome is None or (outcome.status, outcome.check) == (409, "phase")
+
+
+_FIELD = st.one_of(st.text(max_size=80), st.integers(), st.none(), st.binary(max_size=40).map(_b64))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["credential", "prefix", "signature", "other"]), _FIELD, max_size=4
+    )
+)
+def test_any_malformed_post_is_a_clear_4xx(desk: Desk, body: dict[str, Any]) -> None:
+    from hramada.server.problems import Problem
+
+    with pytest.raises(Problem) as refused:
+        desk.desk.check(desk.uuid, body)
+    assert 400 <= refused.value.status < 500 and refused.value.message
+
+
+def test_no_arrival_order_is_left_after_the_close(desk: Desk) -> None:
+    """Rows lie in key order once registration closes: SQLite keeps them so (WITHOUT ROWID),
+    PostgreSQL's table is rewritten in key order at the close."""
+    from sqlalchemy import text
+
+    bodies = sorted((desk.body() for _ in range(6)), key=lambda b: b["credential"], reverse=True)
+    for body in bodies:  # arriving in descending order
+        desk.desk.register(desk.uuid, body)
+    desk.desk.close((0, "test"), desk.desk._row(desk.uuid))
+    physical = "ORDER BY ctid" if desk.engine.dialect.name == "postgresql" else ""
+    with desk.engine.connect() as db:
+        stored = db.scalars(
+            text(f"SELECT credential FROM registrations WHERE election = :e {physical}"),
+            {"e": desk.uuid},
+        ).all()
+        by_key = db.scalars(
+            text("SELECT credential FROM registrations WHERE election = :e ORDER BY credential"),
+            {"e": desk.uuid},
+        ).all()
+    assert len(stored) == 6 and stored == by_key
+
+
+def test_a_device_refuses_an_answer_that_does_not_verify() -> None:
+    """A registry answering with another key (to mark a member) is caught on the device."""
+    sk, other = br.generate_key(2048), br.generate_key(2048)
+    request = _member("8eqXHoxM5aqc3r", sk.public, "Ed25519")
+    with pytest.raises(br.BlindRSAError):
+        reg.finish_registration(
+            request, sk.public, br.blind_sign(other, request.blinded.blinded_msg)
+        )
+    posted = reg.finish_registration(
+        request, sk.public, br.blind_sign(sk, request.blinded.blinded_msg)
+    )
+    prefix, signature = reg.decode_registration(posted)
+    reg.check_registration("8eqXHoxM5aqc3r", sk.public, posted.credential, prefix, signature)
+    with pytest.raises(Rejected):
+        reg.check_registration("8eqXHoxM5aqc3s", sk.public, posted.credential, prefix, signature)
+
+
+def test_registry_commands_refuse_bad_input(published: Published, tmp_path: Path) -> None:
+    weak = hramada("registry", "keygen", "--out", str(tmp_path / "weak"), "--bits", "1024")
+    assert weak.returncode == 1 and "key size" in weak.stderr
+    assert not (tmp_path / "weak").exists()
+    bad = hramada("registry", "statement", "--keys", str(published.keys), "--election",
+                  "8eqXHoxM5aqc3r", "--issued", "1", "--members", "1", "--registrar", "alesia",
+                  "--out", str(tmp_path / "s.json"))  # fmt: skip
+    assert bad.returncode == 1 and "NAME=COUNT" in bad.stderr
+    assert not (tmp_path / "s.json").exists()

@@ -118,6 +118,24 @@ def test_seats_from_the_verified_archive_and_its_bound_rules(council: tuple[Path
     assert "Ala, Boris, Cara, Dzianis" in table and "How the seats were allocated" in table
 
 
+def test_candidates_who_withdrew_after_the_vote_are_replaced_in_list_order(
+    council: tuple[Path, Path],
+) -> None:
+    rules, archive = council
+    args = ["seats", "--rules", str(rules), str(archive), "--json"]
+    gone = ["--withdrawn", "Beta:Eva", "--withdrawn", "Alpha:Boris"]
+    seats = json.loads(hramada(*args, *gone, check=True).stdout)
+    assert [r["seats"] for r in seats["lists"]] == [4, 1, 0]  # seats stay with the lists
+    assert seats["elected"] == {"Alpha": ["Ala", "Cara", "Dzianis"], "Beta": ["Filip"], "Gamma": []}
+    assert "Eva (Beta) has withdrawn: the list's next candidates move up." in seats["steps"]
+    assert (
+        "Alpha won 4 seats but has only 3 candidates standing: the rest stay empty."
+        in (seats["steps"])
+    )
+    unknown = hramada(*args, "--withdrawn", "Beta:Nobody")
+    assert unknown.returncode == 1 and "withdrawn: 'Nobody' is not a candidate" in unknown.stderr
+
+
 @needs_belenios
 def test_belenios_tool_verifies_a_council_archive(council: tuple[Path, Path]) -> None:
     _, archive = council

@@ -54,3 +54,9 @@ def test_contradictory_rules_are_refused_naming_the_rule(
     rules = json.loads((ROOT / "rules" / "coordination-council-2026.json").read_text()) | change
     with pytest.raises(RulesError, match=f"^{rule}:"):
         load_rules(json.dumps(rules).encode())
+
+
+def test_withdrawals_need_the_rules_and_an_archive() -> None:
+    args = ["seats", "--seats", "80", "--method", "hare", "--withdrawn", "A:B", str(COUNCIL_2024)]
+    out = hramada(*args)
+    assert out.returncode == 1 and "withdrawn: candidates are known only with --rules" in out.stderr

@@ -3,6 +3,7 @@ language, and the booth's party lists with their candidates and validity."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_pages import council, parse
-from test_seats_archive import council_election
+from test_seats_archive import REFERENDUM, RULES, council_election
 
 from hramada.booth.i18n import LANGUAGES, messages
 from hramada.booth.pages import explain, hemicycle, render
@@ -126,3 +127,34 @@ def test_the_election_page_shows_the_bound_rules_and_the_candidates_before_the_v
     assert f'href="/elections/{info["uuid"]}/rules.json"' in rules
     assert f"sha256:{info['seats']['hash']}" in rules and "Hondto" in rules
     assert 'Alpha: <span class="candidates">Ala, Boris, Cara, Dzianis</span>' in html
+
+
+def test_a_withdrawal_is_marked_in_the_booth_and_in_the_recompute_command() -> None:
+    info = council(state="published", voting=False)
+    ballot, result = council_election(), info["result"]
+    rules = json.dumps(RULES | {"referendums": [REFERENDUM]}).encode()
+    gone = [("Alpha", "Boris"), ("Beta", "Nobody")]
+    refused = seats_info(rules, ballot, result, "ab" * 32, (8, 10), gone)
+    assert refused["problem"] == "withdrawn: 'Nobody' is not a candidate of list 'Beta'"
+    info["seats"] = seats_info(rules, ballot, result, "ab" * 32, (8, 10), gone[:1])
+    booth = render("vote.html", "en", election=info | {"voting": True})
+    assert 'Boris</span> <span class="gender">(man)</span> <strong class="withdrawn">' in booth
+    page = render("result.html", "en", election=info)
+    assert "<li>Ala</li><li>Cara</li><li>Dzianis</li>" in page
+    assert f"{info['uuid']}.bel --withdrawn Alpha:Boris</code>" in page
+
+
+def test_a_list_granted_the_gender_exception_shows_the_share_it_must_meet() -> None:
+    lists = {"Alpha": [("Ala", "f"), ("Boris", "m"), ("Cara", "f"), ("Dzianis", "m")],
+             "Beta": [("Eva", "f"), ("Filip", "m"), ("Hanna", "f"), ("Kiryl", "m")],
+             "Gamma": [("Ihar", "m"), ("Jan", "m"), ("Jana", "f"), ("Kim", "m")]}  # fmt: skip
+    validity = {"min_candidates": 2, "min_gender_share": "40", "exception_gender_share": "20"}
+    names = [{"name": n, "gender_exception": n == "Gamma"} for n in lists]
+    rules = json.dumps(RULES | {"list_validity": validity, "lists": names}).encode()
+    info = council()
+    info["seats"] = seats_info(rules, council_election(lists), None, None)
+    info["questions"][0]["candidates"] = [
+        [{"name": n, "gender": g} for n, g in p] for p in lists.values()
+    ]
+    shares = re.findall(r"at least (\d+) % of the less", render("vote.html", "en", election=info))
+    assert shares == ["40", "40", "20"]

@@ -5,6 +5,7 @@ page agreeing with `hramada seats --rules` on the downloaded archive."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -56,6 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> object:
         (RULES | {"lists": [{"name": "Alpha"}]}, {}, "lists"),
         (RULES, {"max": 2}, "a list question is a vote for one list"),
         (RULES, {"candidates": [[{"name": "A"}]]}, "one list of candidates per answer"),
+        (RULES, {"candidates": [[{"name": ""}], ["B"], ["C"]]}, "list 1, 1: name: a text of"),
+        (RULES, {"candidates": [["A", "B"], ["C"], []]}, "candidates of list 3: 1 to 500"),
     ],
 )
 def test_rules_that_contradict_themselves_or_the_election_are_refused(
@@ -124,6 +127,19 @@ def test_seats_on_the_result_page_agree_with_the_command_line(
         seats = client.get(f"/api/elections/{uuid}").json()["seats"]["result"]
         page = client.get(f"/elections/{uuid}/result?lang=lt").text
         archive = download(client, uuid, tmp_path / "observer")
+        # A candidate withdraws after the result: a public decision, and the next one moves up.
+        withdrawal = {"list": "Alpha", "candidate": "Ala", "reason": "declined the seat"}
+        url = f"/api/admin/elections/{uuid}/withdrawals"
+        assert client.post(url, json=withdrawal).status_code == 201
+        assert client.post(url, json=withdrawal).status_code == 409  # once
+        r = client.post(url, json=withdrawal | {"candidate": "Nobody"})
+        assert r.status_code == 400 and "'Nobody' is not a candidate" in r.text
+        info = client.get(f"/api/elections/{uuid}").json()
+        assert info["seats"]["result"]["elected"]["Alpha"] == ["Boris", "Cara", "Dzianis"]
+        assert info["decisions"][-1]["action"] == "withdrawal"
+        after = client.get(f"/elections/{uuid}/result").text
+        client.post("/api/admin/logout")
+        assert client.post(url, json=withdrawal | {"candidate": "Boris"}).status_code in (401, 403)
     rules_file = tmp_path / "observer" / f"{uuid}.rules.json"
     rules_file.write_text(rules)
     out = hramada("seats", "--rules", str(rules_file), str(archive), "--json", check=True)
@@ -144,3 +160,7 @@ def test_seats_on_the_result_page_agree_with_the_command_line(
     assert recomputed["steps"][-1] == f"Lot seed (the archive's final hash): {seats['seed']}."
     assert "<li>Ala</li><li>Boris</li><li>Cara</li>" in page and "Pergalė" not in page
     assert f"hramada seats --rules {uuid}.rules.json {uuid}.bel" in page
+    command = re.search(r'<pre id="cmd-seats"><code>(.*?)</code>', after)
+    assert command and command.group(1).endswith(f"{uuid}.bel --withdrawn Alpha:Ala")
+    out = hramada(*command.group(1).split()[1:], "--json", cwd=tmp_path / "observer", check=True)
+    assert json.loads(out.stdout)["elected"]["Alpha"] == ["Boris", "Cara", "Dzianis"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from server_harness import ADMIN, Server, add_admin, free_port
+from server_harness import ADMIN, Server, add_admin, certificate, free_port
 from test_browser import CHROMIUM, FLAGS, log_in
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -26,36 +26,6 @@ pytestmark = pytest.mark.skipif(
     not Path(NGINX).exists() and not os.environ.get("CI"),
     reason="nginx is not installed (apt-get install nginx)",
 )
-
-
-def certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, made by openssl."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 NGINX_CONF = """

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -102,6 +104,34 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     assert download(client, election.uuid, tmp_path / "late").read_bytes() == closed
     r = client.post(f"/api/admin/elections/{election.uuid}/close")
     assert r.status_code == 409
+
+
+def test_an_oversize_body_sent_slowly_still_gets_its_413(two_elections: Running) -> None:
+    """The 413 must reach a client still sending: refusing before the body is read and
+    closing resets the connection, and the client loses the answer (seen under load)."""
+    server, _client, election, _other, _ctx = two_elections
+    size = 600 * 1024
+    head = (
+        f"POST /api/elections/{election.uuid}/ballots HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Length: {size}\r\nContent-Type: application/json\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(head.encode())
+        time.sleep(0.3)  # the server has seen the head and could answer now
+        for _ in range(size // (64 * 1024) + 1):
+            sock.sendall(b" " * min(64 * 1024, size))
+            size -= 64 * 1024
+            if size <= 0:
+                break
+            time.sleep(0.02)
+        answer = b""
+        while b"too large" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"too large" in answer
 
 
 def test_a_closed_window_refuses_ballots(two_elections: Running) -> None:

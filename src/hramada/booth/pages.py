@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -46,6 +47,7 @@ ROUTES = {
     "trustees_json": "/elections/{uuid}/trustees.json",
     "credentials_json": "/elections/{uuid}/public_credentials.json",
     "archive": "/elections/{uuid}/archive.bel",
+    "registrations_json": "/elections/{uuid}/registrations.json",
     "rules_json": "/elections/{uuid}/rules.json",
     "api_ballots": "/api/elections/{uuid}/ballots",
     "api_find": "/api/elections/{uuid}/ballots/find",
@@ -206,7 +208,7 @@ environment = Environment(
     lstrip_blocks=True,
 )
 environment.globals.update(languages=LANGUAGES, language_names=NATIVE_NAMES, url=url)
-environment.filters.update(utc=utc_time)
+environment.filters.update(utc=utc_time, shell=shlex.quote)
 environment.globals.update(result_rows=result_rows, known=_known, hemicycle=hemicycle)
 
 

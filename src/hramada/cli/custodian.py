@@ -138,6 +138,12 @@ def serve(
     database: DatabaseOption = None,
     rate: Annotated[float, typer.Option(help="Evaluations per minute for each client.")] = 600.0,
     burst: Annotated[int, typer.Option(help="Evaluations a client may make at once.")] = 120,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
     """Answer known clients' blinded points with this share and a proof; keep nothing of them."""
     import uvicorn
@@ -145,6 +151,8 @@ def serve(
     from hramada.registry.custodian_app import Limits, create_app
     from hramada.registry.custodian_store import StoreError, load_custodian, open_database
 
+    if (tls_cert is None) != (tls_key is None):
+        raise _fail("--tls-cert and --tls-key go together")
     try:
         engine = open_database(data, database)
         custodian = load_custodian(engine, data)
@@ -153,7 +161,7 @@ def serve(
     limits = Limits(per_client=rate, per_client_burst=float(burst))
     console.print(
         f"Custodian {custodian.share.index} of {custodian.custodians} serving on "
-        f"http://{host}:{port}  (Ctrl-C to stop)"
+        f"{'https' if tls_cert else 'http'}://{host}:{port}  (Ctrl-C to stop)"
     )
     uvicorn.run(
         create_app(engine, custodian, limits),
@@ -161,5 +169,7 @@ def serve(
         port=port,
         access_log=False,  # no client addresses in any log
         server_header=False,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
         log_level="warning",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from hramada.cli.registry import registry_app
 from hramada.cli.roles import admin_app, credentials_app, trustee_app, voter_app
 from hramada.cli.seats import seats
 from hramada.cli.server import accounts_app, serve, submit
+from hramada.crypto.groups import core_name
 from hramada.verify.report import Report
 from hramada.verify.verifier import verify_archive
 
@@ -46,6 +48,27 @@ EXIT_INCOMPLETE = 3
 EXIT_NO_CLUSTER = 4
 
 
+def _version(show: bool) -> None:
+    if show:
+        console.print(f"hramada {package_version('hramada')}, group core: {core_name()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and which group core (native or pure) is in use.",
+        ),
+    ] = False,
+) -> None:
+    """Hramada: end-to-end verifiable elections (Belenios protocol v1)."""
+
+
 class GroupName(StrEnum):
     ed25519 = "Ed25519"
     belenios = "BELENIOS-2048"
@@ -64,6 +87,7 @@ def _print_report(report: Report) -> int:
     console.print(
         f"{report.events} events, {report.ballots} valid ballots"
         + ("" if report.tallied is None else f", {report.tallied} tallied")
+        + ("" if report.registrations is None else f", {report.registrations} registrations")
     )
     for table in result_tables(report.election, report.result):
         console.print(table)

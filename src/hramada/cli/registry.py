@@ -10,17 +10,31 @@ from typing import Annotated
 import typer
 from nacl.signing import SigningKey
 
-from hramada.cli.roles import _write, failing
+from hramada.cli.output import err
+from hramada.cli.roles import failing
 from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
 from hramada.election.setup import check_uuid
 from hramada.protocol.canonical import decode, encode
+from hramada.protocol.secret_files import write_secret
 
 registry_app = typer.Typer(help="Registry: keys for anonymous credentials, and what it issued.")
 
 BLIND_KEY = "blind.key"  # the RSA signing key (PEM), secret
 STATEMENT_KEY = "statement.key"  # the Ed25519 seed (hex), secret
 PUBLIC = "registry_key.json"  # both public keys, for the election's administrator
+
+
+def _write(path: Path, data: bytes | str, secret: bool = False) -> None:
+    """Write a file (a secret one readable by its owner only, from its creation)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if secret:
+        write_secret(path, data)
+    else:
+        path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    err.print(f"wrote {path}", highlight=False)
+
+
 KeysOption = Annotated[Path, typer.Option(help="The folder `hramada registry keygen` wrote.")]
 
 

@@ -75,7 +75,9 @@ def _emit(
         console.print(Text(f"{i:3}. {step}"))
 
 
-def _from_archive(rules_path: Path, path: Path) -> tuple[CouncilResult, str, RulesFile]:
+def _from_archive(
+    rules_path: Path, path: Path, withdrawn: list[tuple[str, str]]
+) -> tuple[CouncilResult, str, RulesFile]:
     """Verify the archive, check that it is bound to these rules, and apply them."""
     data = rules_path.read_bytes()
     rules = load_rules(data)
@@ -100,7 +102,15 @@ def _from_archive(rules_path: Path, path: Path) -> tuple[CouncilResult, str, Rul
     turnout = None
     if report.total_weight is not None and report.registered is not None:
         turnout = (report.total_weight, report.registered)
-    return council_seats(rules, report.election, report.result, seed, turnout), seed, rules
+    result = council_seats(rules, report.election, report.result, seed, turnout, withdrawn)
+    return result, seed, rules
+
+
+def _withdrawal(text: str) -> tuple[str, str]:
+    list_name, sep, name = text.rpartition(":")
+    if not sep or not list_name or not name:
+        raise RulesError(f"withdrawn: {text!r} is not LIST:CANDIDATE")
+    return list_name, name
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[int]]:
@@ -126,12 +136,20 @@ def seats(
         QuotaBase, typer.Option(help="Quota from all list votes, or only those over the threshold.")
     ] = QuotaBase.eligible,
     seed: Annotated[str, typer.Option(help="Seed of the lot for exact ties (CSV input).")] = "",
+    withdrawn: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--withdrawn",
+            help="LIST:CANDIDATE who withdrew after the vote (as the result page lists them).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Council seats: from a verified archive and its bound rules, or from a CSV of list totals."""
     try:
         if rules is not None:
-            result, lot, bound = _from_archive(rules, path)
+            gone = [_withdrawal(w) for w in withdrawn or []]
+            result, lot, bound = _from_archive(rules, path, gone)
             referendums = (
                 f"Question {ref.question}: {step}"
                 for ref, outcome in zip(bound.referendums, result.referendums, strict=True)
@@ -140,6 +158,8 @@ def seats(
             steps = (*result.steps, *referendums, Step("lot_seed", seed=lot))
             _emit(result.allocation, steps, as_json, result.elected)
             return
+        if withdrawn:
+            raise RulesError("withdrawn: candidates are known only with --rules and an archive")
         if seats is None or method is None:
             raise RulesError("seats: give --rules RULES, or --seats N and --method M")
         names, votes = _read_csv(path)

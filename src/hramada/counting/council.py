@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hramada.counting.apportion import Allocation, RulesError, allocate
 from hramada.counting.lists import Candidate, elected, list_problems
@@ -103,12 +103,14 @@ def council_seats(
     result: Sequence[Sequence[int]],
     seed: str,
     turnout: tuple[int, int] | None = None,
+    withdrawn: Sequence[tuple[str, str]] = (),
 ) -> CouncilResult:
     """Apply the rules to the verified counts: seats, elected candidates, referendum outcomes.
 
     `turnout` is (ballots counted, registered voters) from the archive; without it a
     referendum's ballots are its answers and blank votes, and its registered voters those of
-    the rules (else the ballots)."""
+    the rules (else the ballots). `withdrawn` names (list, candidate) who withdrew after the
+    lists were fixed: the next candidates of their lists take their places."""
     people = check_election(rules, election)
     names, votes, blank = list_counts(election, result, rules.question)
     base = sum(votes) + (blank if rules.threshold.base == "valid-votes" else 0)
@@ -124,6 +126,12 @@ def council_seats(
         seed=seed,
     )
     steps = list(allocation.steps)
+    for list_name, name in withdrawn:
+        found = people.get(list_name)
+        if found is None or all(c.name != name for c in found):
+            raise RulesError(f"withdrawn: {name!r} is not a candidate of list {list_name!r}")
+        people[list_name] = [replace(c, withdrawn=True) if c.name == name else c for c in found]
+        steps.append(Step("withdrawn", candidate=name, list=list_name))
     chosen: dict[str, list[Candidate]] = {}
     share = pct(rules.elected_gender_share, "elected_gender_share") / 100
     for row in allocation.lists:

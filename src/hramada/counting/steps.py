@@ -23,6 +23,7 @@ ENGLISH = {
     "short_list": "{list} won {seats} seats but has only {standing} candidates standing: "
     "the rest stay empty.",
     "lot_seed": "Lot seed (the archive's final hash): {seed}.",
+    "withdrawn": "{candidate} ({list}) has withdrawn: the list's next candidates move up.",
     "turnout": "Turnout {cast} of {registered} ({turnout} %); quorum {quorum} % {outcome}.",
     "majority": "Yes {yes} of {base} votes ({basis}): needs {comparison} {majority} %: {outcome}.",
     "adopted": "Adopted.",

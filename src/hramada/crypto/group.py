@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-# An element is an mpz in the finite-field groups and 32 compressed bytes in Ed25519.
+# An element is an mpz in the finite-field groups; in Ed25519, 32 compressed bytes (libsodium)
+# or a decoded `hramada_native.Point` handle (the native core).
 Element = Any
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -32,6 +33,11 @@ class FixedBase(ABC):
     def pow_mul(self, k: int, x: Element, c: int) -> Element:
         """base^k * x^c for public inputs (verification: variable time is allowed)."""
         return self.group.mul(self.pow(k), self.group.pow(x, c))
+
+    def pow_mul_shifted(self, k: int, x: Element, c: int, m: int) -> Element:
+        """base^k * (x / g^m)^c for public inputs: a disjunctive proof's commitment for the
+        plaintext m, with x unshifted so that a group can share its work on x across m."""
+        return self.pow_mul(k, x if m == 0 else self.group.mul(x, self.group.g_pow_small(-m)), c)
 
 
 class PlainBase(FixedBase):
@@ -95,6 +101,10 @@ class Group(ABC):
         for x in xs:
             acc = self.mul(acc, x)
         return acc
+
+    def pow2(self, a: Element, k: int, b: Element, c: int) -> Element:
+        """a^k * b^c for public inputs (verification: variable time is allowed)."""
+        return self.mul(self.pow(a, k), self.pow(b, c))
 
     def g_pow(self, k: int) -> Element:
         return self._g_table.pow(k)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from hramada.crypto.ed25519 import Ed25519Group
@@ -45,11 +46,27 @@ _RFC3526_P = int(
 GROUP_NAMES = ("Ed25519", "BELENIOS-2048", "RFC-3526-2048")
 
 
+def native_ed25519() -> type[Group] | None:
+    """The native Ed25519 group class, unless HRAMADA_PURE is set or the core is not built."""
+    if os.environ.get("HRAMADA_PURE"):
+        return None
+    try:
+        from hramada.crypto.ed25519_native import Ed25519NativeGroup
+    except ImportError:
+        return None
+    return Ed25519NativeGroup
+
+
+def core_name() -> str:
+    """Which arithmetic this process uses, as `hramada --version` reports it."""
+    return "native" if native_ed25519() else "pure (libsodium/gmpy2)"
+
+
 @cache
 def get_group(name: str) -> Group:
     """The group an election names; raise GroupError for an unknown name."""
     if name == "Ed25519":
-        return Ed25519Group()
+        return (native_ed25519() or Ed25519Group)()
     if name == "BELENIOS-2048":
         return FiniteFieldGroup(name, **_BELENIOS_2048)
     if name == "RFC-3526-2048":

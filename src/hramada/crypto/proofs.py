@@ -45,7 +45,7 @@ def decryption_verify(
 ) -> bool:
     c, r = proof
     a = group.g_pow_mul(r, public, c)
-    b = group.mul(group.pow(alpha, r), group.pow(factor, c))
+    b = group.pow2(alpha, r, factor, c)
     return c == group.hash_to_scalar(prefix, [a, b])
 
 
@@ -84,15 +84,16 @@ def or_prove(
 def or_verify(
     group: Group,
     y: FixedBase,
-    pairs: Sequence[tuple[Element, Element]],
+    statements: Sequence[tuple[Element, Element, int]],
     proofs: Sequence[Proof],
     prefix: str,
 ) -> bool:
-    """Check a disjunctive proof; the challenges must add up to the hash of all commitments."""
-    if len(proofs) != len(pairs):
+    """Check a disjunctive proof that one (alpha, beta, m) is an encryption of m, i.e. that
+    (alpha, beta / g^m) encrypts 0; the challenges must add up to the hash of all commitments."""
+    if len(proofs) != len(statements):
         return False
     commitments: list[Element] = []
-    for (alpha, beta), (c, r) in zip(pairs, proofs, strict=True):
+    for (alpha, beta, m), (c, r) in zip(statements, proofs, strict=True):
         commitments.append(group.g_pow_mul(r, alpha, c))
-        commitments.append(y.pow_mul(r, beta, c))
+        commitments.append(y.pow_mul_shifted(r, beta, c, m))
     return sum(p.challenge for p in proofs) % group.q == group.hash_to_scalar(prefix, commitments)

@@ -42,6 +42,11 @@ def _shifted(group: Group, c: Ciphertext, m: int) -> tuple[Element, Element]:
     return (c.alpha, c.beta if m == 0 else group.mul(c.beta, group.g_pow_small(-m)))
 
 
+def _statements(cs: list[tuple[Ciphertext, int]]) -> list[tuple[Element, Element, int]]:
+    """What or_verify takes: each ciphertext with the plaintext it may encrypt."""
+    return [(c.alpha, c.beta, m) for c, m in cs]
+
+
 def _individual_pairs(group: Group, c: Ciphertext) -> Pairs:
     return [_shifted(group, c, 0), _shifted(group, c, 1)]
 
@@ -168,7 +173,7 @@ def _check_answer(
         if not or_verify(
             group,
             y,
-            _individual_pairs(group, c),
+            _statements([(c, 0), (c, 1)]),
             _proofs(group, ps),
             _individual_prefix(group, zkp, c),
         ):
@@ -177,16 +182,16 @@ def _check_answer(
     assert q.min is not None and q.max is not None
     if q.blank:
         total = product(group, cts[1:])
-        blank_pairs = [_shifted(group, cts[0], 0), _shifted(group, total, 0)]
-        if not or_verify(group, y, blank_pairs, _proofs(group, a.blank_proof), f"bproof0|{s}|"):
+        blank = _statements([(cts[0], 0), (total, 0)])
+        if not or_verify(group, y, blank, _proofs(group, a.blank_proof), f"bproof0|{s}|"):
             raise Rejected("blank proof", f"question {i}: invalid blank proof")
-        pairs = [_shifted(group, cts[0], 1), *_overall_pairs(group, total, q.min, q.max)]
+        overall = [(cts[0], 1), *((total, m) for m in range(q.min, q.max + 1))]
         prefix = f"bproof1|{s}|"
     else:
         total = product(group, cts)
-        pairs = _overall_pairs(group, total, q.min, q.max)
+        overall = [(total, m) for m in range(q.min, q.max + 1)]
         prefix = f"prove|{s}|{group.encode(total.alpha)},{group.encode(total.beta)}|"
-    if not or_verify(group, y, pairs, _proofs(group, a.overall_proof), prefix):
+    if not or_verify(group, y, _statements(overall), _proofs(group, a.overall_proof), prefix):
         raise Rejected("overall proof", f"question {i}: not a proof of {q.min}..{q.max} choices")
     return cts
 

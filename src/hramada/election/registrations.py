@@ -1,9 +1,10 @@
 """Anonymous registration: the registry's keys, what it blind-signs, and the published lists.
 
-A member's device signs nothing itself: it blinds `registration_message(uuid, credential)`,
-the registry blind-signs it (RFC 9474, RSABSSA-SHA384-PSS-Randomized) and the device posts
-(credential, prefix, signature) to the election server. The registry's keys are bound to the
-election through its `credential_authority` field, which the election's fingerprint covers.
+A member's device signs nothing itself: it blinds `registration_message(uuid, credential)`
+(`request_credential`), the registry blind-signs it (RFC 9474, RSABSSA-SHA384-PSS-Randomized),
+and the device posts (credential, prefix, signature) to the election server
+(`finish_registration`). The registry's keys are bound to the election through its
+`credential_authority` field, which the election's fingerprint covers.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import base64
 import binascii
 import hashlib
 import re
+from dataclasses import dataclass
 
 import msgspec
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from hramada.crypto import blind_rsa
+from hramada.crypto.credentials import derive_secret, generate_credential
 from hramada.crypto.group import Group, GroupError
 from hramada.election.errors import Rejected
 from hramada.protocol.canonical import encode
@@ -74,6 +77,38 @@ class SignedStatement(msgspec.Struct, kw_only=True):
 def registration_message(uuid: str, credential: str) -> bytes:
     """The message the registry blind-signs: a fixed prefix, the election UUID, the credential."""
     return MESSAGE_PREFIX + uuid.encode() + b"\n" + credential.encode()
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a member's device keeps between blinding and the registry's answer (secret)."""
+
+    credential: str  # the private credential: it never leaves the device
+    public: str  # the public credential, as the Setup will list it
+    input_msg: bytes  # prefix + registration_message
+    blinded: blind_rsa.Blinded  # blinded_msg goes to the registry, inv stays here
+
+
+def request_credential(group: Group, uuid: str, key: blind_rsa.PublicKey) -> Request:
+    """A member's device: a fresh credential, and the blinded message for the registry."""
+    credential = generate_credential()
+    public = group.encode(group.g_pow(derive_secret(credential, uuid, group.q)))
+    input_msg = blind_rsa.prepare(VARIANT, registration_message(uuid, public))
+    return Request(credential, public, input_msg, blind_rsa.blind(VARIANT, key, input_msg))
+
+
+def finish_registration(
+    request: Request, key: blind_rsa.PublicKey, blind_sig: bytes
+) -> Registration:
+    """Unblind the registry's answer into what the device posts to the election server.
+
+    Raises BlindRSAError when the answer does not verify (a wrong or cheating registry)."""
+    sig = blind_rsa.finalize(VARIANT, key, request.input_msg, blind_sig, request.blinded.inv)
+    return Registration(
+        credential=request.public,
+        prefix=base64.b64encode(request.input_msg[:32]).decode(),
+        signature=base64.b64encode(sig).decode(),
+    )
 
 
 def _b64(text: str, what: str) -> bytes:
@@ -143,8 +178,9 @@ def decode_registration(reg: Registration) -> tuple[bytes, bytes]:
 
 
 def sorted_credentials(group: Group, credentials: list[str]) -> bytes:
-    """The Setup's public_credentials.json: sorted the way generated lists are."""
-    return encode(sorted(credentials, key=lambda c: group.element_key(group.decode(c))))
+    """The Setup's public_credentials.json, sorted the way generated lists are (each
+    credential was checked on arrival)."""
+    return encode(sorted(credentials, key=lambda c: group.element_key(group.decode_unchecked(c))))
 
 
 def statement_message(statement: IssuanceStatement) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,14 @@ class Custodians:
     endpoints: Sequence[Endpoint]
     commitments: Sequence[bytes]
     timeout: float = 10.0
+    ca_file: str | None = None  # the custodians' certificate authority, if not a public one
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
+
+    def http(self) -> httpx.AsyncClient:
+        """A client for `tags_async` to keep between calls (the caller closes it)."""
+        return httpx.AsyncClient(timeout=self.timeout, verify=self._verify())
 
     @property
     def threshold(self) -> int:
@@ -58,7 +67,11 @@ class Custodians:
         pinned = [c.hex() for c in self.commitments]
         for e in self.endpoints:
             try:
-                r = httpx.get(f"{e.url.rstrip('/')}/api/custodian", timeout=self.timeout)
+                r = httpx.get(
+                    f"{e.url.rstrip('/')}/api/custodian",
+                    timeout=self.timeout,
+                    verify=self._verify(),
+                )
                 info = r.json()
                 ok = r.status_code == 200 and info["index"] == e.index
                 ok = ok and info["commitments"] == pinned and info["threshold"] == self.threshold
@@ -96,7 +109,7 @@ class Custodians:
             blinded.append(b)
         answers: dict[int, list[bytes]] = {}
         result = Tags([])
-        client = http or httpx.AsyncClient(timeout=self.timeout)
+        client = http or self.http()
         try:
             pending = list(self.endpoints)
             while len(answers) < self.threshold and pending:
@@ -112,10 +125,12 @@ class Custodians:
                         result.misbehaving.append(e.index)  # an answer that is not one
                     elif isinstance(reply, BaseException):
                         raise reply
-                    elif ok := verify_answer(e.index, blinded, *reply, self.commitments):
-                        answers[e.index] = ok
                     else:
-                        result.misbehaving.append(e.index)
+                        elements = verify_answer(e.index, blinded, *reply, self.commitments)
+                        if elements is None:
+                            result.misbehaving.append(e.index)
+                        else:
+                            answers[e.index] = elements
         finally:
             if http is None:
                 await client.aclose()
@@ -137,7 +152,8 @@ class Custodians:
 
 def load_custodians(path: Path) -> Custodians:
     """The registry's custodians file, written once the ceremony is done: {"commitments": [hex],
-    "custodians": [{"index": I, "url": U, "token": T}, ...]} (the threshold is len(commitments))."""
+    "custodians": [{"index": I, "url": U, "token": T}, ...], "ca_file": optional PEM path}
+    (the threshold is len(commitments))."""
     doc: dict[str, Any] = json.loads(path.read_text())
     commitments = [oprf.deserialize_element(bytes.fromhex(c)) for c in doc["commitments"]]
     endpoints = [
@@ -145,4 +161,5 @@ def load_custodians(path: Path) -> Custodians:
     ]
     if len({e.index for e in endpoints}) != len(endpoints) or len(endpoints) < len(commitments):
         raise ValueError(f"{path}: custodians must be distinct and at least the threshold")
-    return Custodians(endpoints, commitments)
+    ca_file = doc.get("ca_file")
+    return Custodians(endpoints, commitments, ca_file=str(ca_file) if ca_file else None)

@@ -97,8 +97,7 @@ async def registration_info(request: Request) -> Response:
 async def register(request: Request) -> Response:
     """A member's device posts its public credential with the registry's blind signature."""
     body = await _json(request)
-    desk = _elections(request).registrations
-    await run_in_threadpool(desk.register, _uuid(request), body)
+    await _elections(request).registrations.register_soon(_uuid(request), body)
     return JSONResponse({"registered": True}, status_code=201)
 
 
@@ -312,6 +311,12 @@ async def trustee_decryption(request: Request) -> Response:
     return JSONResponse({"accepted": "partial decryption"})
 
 
+async def withdraw_candidate(request: Request) -> Response:
+    admin, uuid = _owner(request)
+    detail = _elections(request).withdraw(admin, uuid, await _json(request))
+    return JSONResponse(detail, status_code=201)
+
+
 routes = [
     Route("/api/elections", list_elections),
     Route("/api/elections/{uuid}", election_info),
@@ -341,6 +346,7 @@ routes = [
     ),
     Route("/api/admin/elections/{uuid}/grants", grant_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/open", open_election, methods=["POST"]),
+    Route("/api/admin/elections/{uuid}/withdrawals", withdraw_candidate, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/ceremony/restart", restart_ceremony, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/close", close_election, methods=["POST"]),
     Route("/api/admin/elections/{uuid}/publish", publish_election, methods=["POST"]),

@@ -27,6 +27,7 @@ def seats_info(
     result: Sequence[Sequence[int]] | None,
     seed: str | None,
     turnout: tuple[int, int] | None = None,
+    withdrawn: Sequence[tuple[str, str]] = (),
 ) -> Json:
     """The rules (file hash, method, seats, threshold), each list's validity, and with a
     result its seats, elected candidates and steps; `problem` says why they cannot be had."""
@@ -47,6 +48,7 @@ def seats_info(
         "min_candidates": rules.list_validity.min_candidates,
         "min_gender_share": str(rules.list_validity.min_gender_share),
         "lists": [],
+        "withdrawn": [{"list": list_name, "candidate": name} for list_name, name in withdrawn],
         "result": None,
         "problem": None,
     }
@@ -66,12 +68,17 @@ def seats_info(
                 "candidates": len(found or []),
                 "genders": dict(sorted(genders.items())),
                 "valid": found is not None and not problems,
+                "gender_share": str(
+                    rules.list_validity.exception_gender_share
+                    if name in exceptions and rules.list_validity.exception_gender_share is not None
+                    else rules.list_validity.min_gender_share
+                ),
             }
         )
     if result is None or seed is None:
         return info
     try:
-        council = council_seats(rules, election, result, seed, turnout)
+        council = council_seats(rules, election, result, seed, turnout, withdrawn)
     except RulesError as e:
         info["problem"] = str(e)
         return info

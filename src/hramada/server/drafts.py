@@ -90,20 +90,19 @@ def _lists(raw: object, count: int, i: int) -> list[list[ListCandidate]]:
     for j, people in enumerate(raw, 1):
         if not isinstance(people, list) or not 1 <= len(people) <= MAX_CANDIDATES:
             raise Problem(400, "election", f"{what} of list {j}: 1 to {MAX_CANDIDATES}")
-        out.append(
-            [
-                ListCandidate(
-                    name=_text(c.get("name"), f"{what} of list {j}, name {k}", 200),
-                    gender=_text(c.get("gender"), f"{what} of list {j}, gender {k}", 20)
-                    if c.get("gender")
-                    else None,
-                )
-                if isinstance(c, dict)
-                else ListCandidate(name=_text(c, f"{what} of list {j}, name {k}", 200))
-                for k, c in enumerate(people, 1)
-            ]
-        )
+        out.append([_candidate(c, f"{what} of list {j}, {k}") for k, c in enumerate(people, 1)])
     return out
+
+
+def _candidate(raw: object, what: str) -> ListCandidate:
+    """{name, gender} (the gender optional) or just the name."""
+    if not isinstance(raw, dict):
+        return ListCandidate(name=_text(raw, f"{what}: name", 200))
+    gender = raw.get("gender")
+    return ListCandidate(
+        name=_text(raw.get("name"), f"{what}: name", 200),
+        gender=_text(gender, f"{what}: gender", 20) if gender else None,
+    )
 
 
 def _translation(raw: object, lang: str) -> Translation:

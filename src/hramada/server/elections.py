@@ -18,7 +18,8 @@ from typing import Any
 import msgspec
 from sqlalchemy import Engine, insert, select, update
 
-from hramada.counting.rules import rules_hash
+from hramada.counting.council import standing
+from hramada.counting.rules import load_rules, rules_hash
 from hramada.crypto.groups import get_group
 from hramada.election.box import BallotBox
 from hramada.election.credentials import parse_public_credentials
@@ -63,6 +64,16 @@ def _closed_early(closed: str | None, closes: datetime | None) -> str | None:
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _withdrawn(decisions: list[Any]) -> list[tuple[str, str]]:
+    """The (list, candidate) withdrawals among an election's public decisions, in order."""
+    out = []
+    for entry in decisions:
+        if entry.action == "withdrawal":
+            detail = entry.as_json()["detail"]
+            out.append((detail["list"], detail["candidate"]))
+    return out
 
 
 def _refuse_private_credentials(data: bytes) -> None:
@@ -281,12 +292,13 @@ class Elections:
                 }
                 for q in template.questions
             ],
-            "seats": self._seats(uuid, template, row.group_name, box),
+            "seats": self._seats(uuid, template, row.group_name, box, _withdrawn(decisions)),
             "eligible": len(box.ctx.credentials) if box else self._credential_count(row),
             "ballots": len(box.ballots) if box else 0,
             "voters": len(live.last) if live else 0,
             "chain_head": box.writer.durable_head if box else None,
             "fingerprint": box.ctx.fingerprint if box else None,
+            "registry": self.registrations.binding(row),  # anonymous registration's keys
             "decisions": [
                 {"time": e.time, "action": e.action, "detail": e.as_json()["detail"]}
                 for e in decisions
@@ -308,10 +320,16 @@ class Elections:
             creds = row.credentials
             info["credentials_fingerprint"] = sha256_b64(creds) if creds else None
             info["registration"] = row.registration
-            info["registry"] = self.registrations.binding(row)
         return info
 
-    def _seats(self, uuid: str, template: Template, group: str, box: BallotBox | None) -> Any:
+    def _seats(
+        self,
+        uuid: str,
+        template: Template,
+        group: str,
+        box: BallotBox | None,
+        withdrawn: list[tuple[str, str]],
+    ) -> Any:
         """The seat rules and, once the result is published, the seats (None: no rules)."""
         path = self.rules_path(uuid)
         if not path.exists():
@@ -334,7 +352,7 @@ class Elections:
         turnout = None
         if box and box.tally:
             turnout = (box.tally.total_weight, sum(box.ctx.credentials.values()))
-        return seats_info(path.read_bytes(), election, result, seed, turnout)
+        return seats_info(path.read_bytes(), election, result, seed, turnout, withdrawn)
 
     def _credential_count(self, row: Any) -> int:
         if not row.credentials:
@@ -344,13 +362,19 @@ class Elections:
     def election_text(self, uuid: str) -> bytes:
         return self.live_election(uuid).setup[0]
 
-    def registrations_json(self, uuid: str) -> bytes:
-        """registrations.json of an opened election that took anonymous registrations."""
+    def registrations_json(self, uuid: str) -> Path:
+        """registrations.json of an opened election that took anonymous registrations: a
+        file beside its archive, written once (its content is fixed since the opening)."""
         self.live_election(uuid)
-        data = self.registrations.published(uuid)
-        if data is None:
-            raise Problem(404, "registrations", "this election took no anonymous registrations")
-        return data
+        path = self.settings.archives / f"{uuid}.registrations.json"
+        if not path.exists():
+            data = self.registrations.published(uuid)
+            if data is None:
+                raise Problem(404, "registrations", "this election took no anonymous registrations")
+            temporary = path.with_suffix(".tmp")
+            temporary.write_bytes(data)
+            temporary.replace(path)
+        return path
 
     def archive_chunks(self, uuid: str, size: int = 1 << 20) -> Iterator[bytes]:
         """The archive up to its last durable event (appends in progress are left out); an
@@ -557,6 +581,30 @@ class Elections:
             live.opens_at, live.closes_at = opens, closes
         self._changed(uuid)
         return {"opens_at": _iso(opens), "closes_at": _iso(closes)}
+
+    def withdraw(self, admin: tuple[int, str], uuid: str, body: Json) -> Json:
+        """Record, publicly, that a candidate of a list has withdrawn after the lists were fixed:
+        the seats then go to the next candidates of that list."""
+        live = self.live_election(uuid)
+        path = self.rules_path(uuid)
+        if not path.exists():
+            raise Problem(409, "seat rules", "this election has no seat rules")
+        list_name, name, reason = body.get("list"), body.get("candidate"), body.get("reason", "")
+        if not all(isinstance(v, str) for v in (list_name, name, reason)) or len(reason) > 2000:
+            raise Problem(400, "withdrawal", "list, candidate and reason are texts")
+        assert isinstance(list_name, str) and isinstance(name, str) and isinstance(reason, str)
+        with self.engine.connect() as db:
+            done = _withdrawn(adminlog.entries(db, election=uuid, public_only=True))
+        if (list_name, name) in done:
+            raise Problem(409, "withdrawal", f"{name!r} of {list_name!r} has withdrawn already")
+        people = standing(load_rules(path.read_bytes()), live.box.ctx.election)
+        if all(c.name != name for c in people.get(list_name) or []):
+            raise Problem(400, "withdrawal", f"{name!r} is not a candidate of list {list_name!r}")
+        detail = {"list": list_name, "candidate": name, "reason": reason.strip()}
+        with self.engine.begin() as db:
+            adminlog.record(db, admin[1], "withdrawal", detail, uuid, public=True)
+        self._changed(uuid)
+        return detail
 
     async def open(self, admin: tuple[int, str], uuid: str) -> None:
         """Fix the setup: joint key from the trustees' keys, the credentials; write Setup."""

@@ -22,12 +22,19 @@ def client_key(request: Request) -> bytes:
     return hashlib.blake2b(host.encode(), key=_KEY, digest_size=16).digest()
 
 
+_DRAIN = 1 << 20  # bytes past the limit read and dropped so the 413 reaches the client
+
+
 async def read_body(request: Request, limit: int, large: bool = False) -> bytes:
-    """The request body, refused with 413 as soon as it grows past `limit` bytes. Call it
+    """The request body, refused with 413 when it is larger than `limit` bytes. Call it
     only once the request is known to be allowed. `large` uploads (credentials, trustees'
-    files) are read a few at a time; beyond that, 503."""
+    files) are read a few at a time; beyond that, 503.
+
+    A body up to 1 MiB over the limit is read to its end and dropped before the 413: closing
+    a socket with unread data resets the connection, and the client would lose the answer
+    (the body deadline still bounds the time). Larger ones are cut off at once."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (not declared.isdigit() or int(declared) > limit + _DRAIN):
         raise Problem(413, "too large", f"the request body is larger than {limit} bytes")
     state = request.app.state
     if large and state.large_uploads >= state.settings.limits.large_uploads:
@@ -37,9 +44,12 @@ async def read_body(request: Request, limit: int, large: bool = False) -> bytes:
         body, size = bytearray(), 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limit:
-                raise Problem(413, "too large", f"the request body is larger than {limit} bytes")
-            body += chunk
+            if size > limit + _DRAIN:
+                break
+            if size <= limit:
+                body += chunk
+        if size > limit:
+            raise Problem(413, "too large", f"the request body is larger than {limit} bytes")
         return bytes(body)
     except ClientDisconnect:  # or cut off by the connection's deadline
         raise Problem(408, "timeout", "the request body did not arrive in time") from None

@@ -8,12 +8,12 @@ public credentials; opening the election then binds the registry's keys into its
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
 import msgspec
-from sqlalchemy import Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, insert, select, text, update
 
 from hramada.crypto.groups import get_group
 from hramada.election import registrations as reg
@@ -24,6 +24,7 @@ from hramada.server.problems import Problem
 from hramada.server.tables import elections, registrations
 
 Json = dict[str, Any]
+BATCH = 500  # registrations stored per transaction at most
 
 
 def _b64(data: bytes) -> str:
@@ -33,6 +34,8 @@ def _b64(data: bytes) -> str:
 class Registrations:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._waiting: list[tuple[Json, asyncio.Future[Problem | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _row(self, uuid: str) -> Any:
         with self.engine.connect() as db:
@@ -87,6 +90,14 @@ class Registrations:
             raise Problem(409, "phase", "registration is not open")
         group = get_group(row.group_name)
         with self.engine.begin() as db:
+            # The election's row first: registrations being stored finish before, or see it.
+            closing = db.execute(
+                update(elections)
+                .where(elections.c.uuid == row.uuid, elections.c.registration == "open")
+                .values(registration="closed")
+            ).rowcount
+            if closing != 1:
+                raise Problem(409, "phase", "registration is not open")
             creds = db.scalars(
                 select(registrations.c.credential).where(registrations.c.election == row.uuid)
             ).all()
@@ -94,13 +105,19 @@ class Registrations:
                 raise Problem(409, "registrations", "nobody has registered yet")
             public = reg.sorted_credentials(group, list(creds))
             db.execute(
-                update(elections)
-                .where(elections.c.uuid == row.uuid)
-                .values(registration="closed", credentials=public)
+                update(elections).where(elections.c.uuid == row.uuid).values(credentials=public)
             )
             detail = {"count": len(creds), "fingerprint": sha256_b64(public)}
             adminlog.record(db, admin[1], "registration close", detail, row.uuid, public=True)
+        self._forget_arrival_order()
         return detail
+
+    def _forget_arrival_order(self) -> None:
+        """PostgreSQL keeps rows in its heap in the order they came: rewrite the table in key
+        order (SQLite's WITHOUT ROWID table is kept in key order already)."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+                db.execute(text("CLUSTER registrations USING registrations_pkey"))
 
     def info(self, uuid: str) -> Json:
         """What a member's device needs: the registry's keys and whether registration is open."""
@@ -117,8 +134,8 @@ class Registrations:
             "message": "prefix || 'hramada-registration/1\\n' || uuid || '\\n' || credential",
         }
 
-    def register(self, uuid: str, body: Json) -> None:
-        """Accept one (credential, prefix, signature), or refuse it and change nothing."""
+    def check(self, uuid: str, body: Json) -> Json:
+        """The row a posted (credential, prefix, signature) would add, if it is acceptable."""
         row = self._row(uuid)
         key = self.registry(row)
         if key is None:
@@ -135,18 +152,83 @@ class Registrations:
             reg.check_registration(uuid, reg.blind_key(key), posted.credential, prefix, signature)
         except Rejected as e:
             raise Problem.rejected(e) from None
-        try:
-            with self.engine.begin() as db:
-                db.execute(
-                    insert(registrations).values(
-                        election=uuid,
-                        credential=posted.credential,
-                        prefix=prefix,
-                        signature=signature,
+        return {"election": uuid, "credential": posted.credential, "prefix": prefix,
+                "signature": signature}  # fmt: skip
+
+    def store(self, batch: list[Json]) -> list[Problem | None]:
+        """Insert checked registrations in one transaction (one disk sync for the batch).
+
+        Each is stored, or refused as a duplicate or because registration closed meanwhile:
+        the election's row is written first, which makes a concurrent close wait for this
+        transaction (or this one see the close), so no stored registration misses the list."""
+        results: list[Problem | None] = [None] * len(batch)
+        by_election: dict[str, list[int]] = {}
+        for i, values in enumerate(batch):
+            by_election.setdefault(values["election"], []).append(i)
+        rows = []
+        with self.engine.begin() as db:
+            for uuid, indices in by_election.items():
+                still_open = db.execute(
+                    update(elections)
+                    .where(elections.c.uuid == uuid, elections.c.registration == "open")
+                    .values(registration="open")
+                ).rowcount
+                if still_open != 1:
+                    for i in indices:
+                        results[i] = Problem(409, "phase", "registration is not open")
+                    continue
+                wanted = [batch[i]["credential"] for i in indices]
+                seen = set(
+                    db.scalars(
+                        select(registrations.c.credential).where(
+                            registrations.c.election == uuid,
+                            registrations.c.credential.in_(wanted),
+                        )
                     )
                 )
-        except IntegrityError:
-            raise Problem(409, "duplicate", "this credential is already registered") from None
+                for i in indices:
+                    if batch[i]["credential"] in seen:
+                        results[i] = Problem(
+                            409, "duplicate", "this credential is already registered"
+                        )
+                    else:
+                        seen.add(batch[i]["credential"])
+                        rows.append(batch[i])
+            if rows:
+                db.execute(insert(registrations), rows)
+        return results
+
+    def register(self, uuid: str, body: Json) -> None:
+        """Accept one registration, or refuse it and change nothing."""
+        (problem,) = self.store([self.check(uuid, body)])
+        if problem is not None:
+            raise problem
+
+    async def register_soon(self, uuid: str, body: Json) -> None:
+        """`register` for the server: checked in a thread, stored with whatever other
+        registrations arrived meanwhile (group commit), answered once on disk."""
+        values = await asyncio.to_thread(self.check, uuid, body)
+        answer: asyncio.Future[Problem | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((values, answer))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        problem = await answer
+        if problem is not None:
+            raise problem
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+            try:
+                results = await asyncio.to_thread(self.store, [values for values, _ in batch])
+            except Exception as e:
+                for _, answer in batch:
+                    if not answer.done():  # not given up by a client that went away
+                        answer.set_exception(e)
+                continue
+            for (_, answer), problem in zip(batch, results, strict=True):
+                if not answer.done():
+                    answer.set_result(problem)
 
     def published(self, uuid: str) -> bytes | None:
         """registrations.json once registration is closed (None for other elections)."""
@@ -157,7 +239,8 @@ class Registrations:
         with self.engine.connect() as db:
             found = db.execute(select(registrations).where(registrations.c.election == uuid))
             group = get_group(row.group_name)
-            rows = sorted(found, key=lambda r: group.element_key(group.decode(r.credential)))
+            order = group.element_key
+            rows = sorted(found, key=lambda r: order(group.decode_unchecked(r.credential)))
         listed = [
             reg.Registration(
                 credential=r.credential, prefix=_b64(r.prefix), signature=_b64(r.signature)

@@ -7,7 +7,7 @@ from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hramada.booth.i18n import negotiate
@@ -146,8 +146,8 @@ async def rules_json(request: Request) -> Response:
 
 async def registrations_json(request: Request) -> Response:
     """Every anonymous registration with the registry's signature, beside the archive."""
-    data = _elections(request).registrations_json(request.path_params["uuid"])
-    return Response(data, media_type="application/json")
+    path = _elections(request).registrations_json(request.path_params["uuid"])
+    return FileResponse(path, media_type="application/json")
 
 
 async def archive(request: Request) -> Response:

@@ -53,7 +53,9 @@ def check_ballots(
             results.update(_check_chunk(chunk))
             advance(len(chunk))
         return results
-    ctx.group.g_pow(1)  # build the generator's table once, before the workers fork
+    # Build the verification tables of g and of the election key once, before the workers fork.
+    ctx.group.g_pow_mul(1, ctx.group.g, 1)
+    ctx.y_table.pow_mul(1, ctx.group.g, 1)
     with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
         futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
         for future in as_completed(futures):

@@ -69,6 +69,7 @@ def check_registrations(folder: Path, ctx: ElectionContext, report: Report) -> N
         )
     if any(w != 1 for w in ctx.credentials.values()):
         _fail(report, "registrations list", "registered credentials carry no weights")
+    report.registrations = len(published.registrations)
     _check_issuance(folder / ISSUANCE, published, binding, report)
 
 
@@ -91,6 +92,16 @@ def _check_issuance(path: Path, published: reg.Registrations, binding: str, repo
     statement = signed.statement
     if statement.election != published.election or statement.registry != binding:
         _fail(report, "issuance election", "the statement is for another election or key")
+    if (
+        sum(statement.registrars.values()) != statement.issued
+        or statement.issued > statement.members
+    ):
+        _fail(
+            report,
+            "issuance counts",
+            f"{statement.issued} signatures issued, but {sum(statement.registrars.values())} by "
+            f"the registrars and {statement.members} members enrolled (one signature each at most)",
+        )
     if len(published.registrations) > statement.issued:
         _fail(
             report,

@@ -36,6 +36,7 @@ class Report:
     registered: int | None = None  # total weight of the credentials (the voters, unweighted)
     result: list[list[int]] | None = None  # homomorphic counts, checked against the decryption
     events: int = 0
+    registrations: int | None = None  # anonymous registrations checked (registrations.json)
 
     @property
     def ok(self) -> bool:

@@ -222,6 +222,7 @@ async function loadElection() {
   say($('election-credentials'), e.credentials_fingerprint || t('admin.js.none'));
   say($('election-fingerprint'), e.fingerprint || t('admin.js.none'));
   say($('election-seat-rules'), e.seats ? `sha256:${e.seats.hash}` : t('admin.js.none'));
+  $('withdrawal-panel').hidden = !e.seats || e.state === 'draft';
   $('link-public').href = '/elections/' + enc(e.uuid);
   $('link-board').href = '/elections/' + enc(e.uuid) + '/board';
   $('link-result').href = '/elections/' + enc(e.uuid) + '/result';
@@ -242,6 +243,7 @@ async function loadElection() {
     ),
   );
   showCeremony(e);
+  showRegistration(e);
   $('window-opens').value = toInput(e.opens_at);
   $('window-closes').value = toInput(e.closes_at);
   const reasonNeeded = e.state !== 'draft';
@@ -296,6 +298,48 @@ async function onRestartCeremony() {
     await loadElection();
   } catch (error) {
     fail(error, $('ceremony-box'));
+  }
+}
+
+/** The registration phase: a registry key instead of an uploaded list, then open, then close. */
+function showRegistration(e) {
+  const draft = e.state === 'draft';
+  const states = { open: t('admin.js.registration_open'), closed: t('admin.js.registration_closed') };
+  say($('registration-state'), states[e.registration] || t('admin.js.registration_none'));
+  say($('registration-binding'), e.registry || t('admin.js.none'));
+  $('registry-form').hidden = !draft || Boolean(e.registration) || Boolean(e.credentials_fingerprint && !e.registry);
+  $('registration-open').disabled = !draft || !e.registry || Boolean(e.registration);
+  $('registration-close').disabled = !draft || e.registration !== 'open';
+}
+
+async function onRegistry(event) {
+  event.preventDefault();
+  clearErrors();
+  const file = $('registry-file').files[0];
+  if (!file) {
+    fail(new Error(t('admin.js.choose_file')), $('registry-form'));
+    return;
+  }
+  try {
+    const answer = await api('PUT', `/api/admin/elections/${enc(current)}/registry`, await file.text(), { raw: true });
+    say($('registration-outcome'), answer.binding);
+    $('registry-form').reset();
+    await loadElection();
+  } catch (error) {
+    fail(error, $('registry-form'));
+  }
+}
+
+async function onRegistration(action) {
+  if (action === 'close' && !window.confirm(t('admin.js.confirm_registration_close'))) return;
+  clearErrors();
+  try {
+    const answer = await api('POST', `/api/admin/elections/${enc(current)}/registration/${action}`);
+    if (action === 'close') say($('registration-outcome'), t('admin.js.registration_done', answer));
+    else say($('registration-outcome'), '');
+    await loadElection();
+  } catch (error) {
+    fail(error, $('registration-panel'));
   }
 }
 
@@ -373,6 +417,25 @@ async function onAccount(event) {
     say($('account-outcome'), t('admin.js.account_done', { username }));
   } catch (error) {
     fail(error, $('account-form'));
+  }
+}
+
+/** A candidate's withdrawal from a party list: a public decision the seats then follow. */
+async function onWithdrawal(event) {
+  event.preventDefault();
+  clearErrors();
+  const body = {
+    list: $('withdrawal-list').value.trim(),
+    candidate: $('withdrawal-candidate').value.trim(),
+    reason: $('withdrawal-reason').value.trim(),
+  };
+  try {
+    await api('POST', `/api/admin/elections/${enc(current)}/withdrawals`, body);
+    say($('withdrawal-outcome'), t('admin.js.withdrawal_done', { candidate: body.candidate, list: body.list }));
+    $('withdrawal-form').reset();
+    await loadElection();
+  } catch (error) {
+    fail(error, $('withdrawal-form'));
   }
 }
 
@@ -477,11 +540,15 @@ async function start() {
       $('credentials-form').reset();
     }
   });
+  $('registry-form').addEventListener('submit', onRegistry);
+  $('registration-open').addEventListener('click', () => onRegistration('open'));
+  $('registration-close').addEventListener('click', () => onRegistration('close'));
   $('trustee-form').addEventListener('submit', onTrustee);
   $('grant-form').addEventListener('submit', onGrant);
   $('ceremony-restart').addEventListener('click', onRestartCeremony);
   $('account-form').addEventListener('submit', onAccount);
   $('window-form').addEventListener('submit', onWindow);
+  $('withdrawal-form').addEventListener('submit', onWithdrawal);
   for (const id of ['phase-open', 'phase-close', 'phase-publish']) $(id).addEventListener('click', onPhase);
   window.addEventListener('hashchange', route);
   resetEditor($('questions'));

@@ -1,0 +1,72 @@
+"""The prime-order subgroup of edwards25519 through the native core (curve25519-dalek)."""
+
+from __future__ import annotations
+
+import re
+
+from hramada_native import Point, Table
+
+from hramada.crypto.group import Element, FixedBase, Group, GroupError
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_Q = 2**252 + 27742317777372353535851937790883648493
+
+
+def _scalar(k: int) -> bytes:
+    """k reduced modulo q, as the 32 little-endian bytes the core takes."""
+    return (k % _Q).to_bytes(32, "little")
+
+
+class NativeFixedBase(FixedBase):
+    """A constant-time table for secret exponents and a variable-time one for verification."""
+
+    def __init__(self, group: Ed25519NativeGroup, base: Point) -> None:
+        self.group = group
+        self.table = Table(base)
+
+    def pow(self, k: int) -> Element:
+        return self.table.mul(_scalar(k))
+
+    def pow_mul(self, k: int, x: Element, c: int) -> Element:
+        return self.table.mul_add_vartime(_scalar(k), x, _scalar(c))
+
+
+class Ed25519NativeGroup(Group):
+    """Points are decoded, checked handles (`hramada_native.Point`); reversed hex on the wire."""
+
+    name = "Ed25519"
+    q = _Q
+
+    def __init__(self) -> None:
+        self.g = Point.base()
+        self.one = Point.identity()
+
+    def encode(self, x: Element) -> str:
+        return x.hex()
+
+    def decode(self, s: str) -> Element:
+        # Canonical encoding, on the curve, in the prime-order subgroup; the identity too.
+        if not isinstance(s, str) or not _HEX64.fullmatch(s):
+            raise GroupError(f"not a 64-digit lowercase hex Ed25519 point: {str(s)[:40]!r}")
+        try:
+            return Point.from_hex(s)
+        except ValueError as e:
+            raise GroupError(str(e)) from None
+
+    def decode_unchecked(self, s: str) -> Element:
+        return Point.from_hex_unchecked(s)
+
+    def mul(self, a: Element, b: Element) -> Element:
+        return a + b
+
+    def inv(self, a: Element) -> Element:
+        return -a
+
+    def pow(self, a: Element, k: int) -> Element:
+        return a.mul(_scalar(k))
+
+    def fixed_base(self, base: Element) -> FixedBase:
+        return NativeFixedBase(self, base)
+
+    def element_key(self, x: Element) -> int:
+        return int.from_bytes(x.to_bytes(), "big")  # Belenios orders points by their bytes
