@@ -344,3 +344,29 @@ def test_submission_ids_say_nothing_of_the_order_of_arrival(tmp_path: Path) -> N
         kept = [i for (i,) in db.exec_driver_sql("SELECT id FROM pvt_submissions ORDER BY rowid")]
     assert kept == sorted(ids), "rows are kept in id order, not in the order they came"
     store.engine.dispose()
+
+
+def test_on_postgresql_deleting_photos_leaves_no_arrival_order(
+    tmp_path: Path, postgres: str
+) -> None:
+    """PostgreSQL keeps rows in arrival order in its heap: the deletion rewrites it by id."""
+    store = PvtStore.open(tmp_path / "pvt", postgres)
+    with store.engine.begin() as db:  # this module's cluster: start from empty tables
+        for table in ("pvt_reviews", "pvt_submissions", "pvt_codes", "pvt_protocols"):
+            db.exec_driver_sql(f"DELETE FROM {table}")
+        db.exec_driver_sql("DELETE FROM pvt_stations")
+    store.import_stations(STATIONS)
+    store.set_candidates(["A", "B"])
+    for code in store.add_codes(20):
+        store.submit(code, "101", "A", None)
+
+    def heap_order() -> list[int]:
+        with store.engine.connect() as db:
+            return list(
+                db.exec_driver_sql("SELECT id FROM pvt_submissions ORDER BY ctid").scalars()
+            )
+
+    assert heap_order() != sorted(heap_order())
+    store.delete_verified_photos()
+    assert heap_order() == sorted(heap_order())
+    store.engine.dispose()
