@@ -333,6 +333,12 @@ def test_only_moderators_review_publish_and_delete(
         assert client.post(path, data=data).status_code == 401, path
     assert store.pending(1)[0].confirmations == 0
     assert store.publications() == [] and store.photo(sid) is not None
+    as_moderator(client, "mod-a")
+    assert client.get(f"/moderate/photos/{sid}.jpg").status_code == 200
+    token = client.cookies["hramada_pvt_session"]
+    client.post("/moderate/logout")
+    client.cookies.set("hramada_pvt_session", token)  # the old cookie, kept by a thief
+    assert client.get(f"/moderate/photos/{sid}.jpg").status_code == 401, "the session ended"
 
 
 def test_submission_ids_say_nothing_of_the_order_of_arrival(tmp_path: Path) -> None:

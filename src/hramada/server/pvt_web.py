@@ -184,9 +184,17 @@ async def moderator_login(request: Request) -> Response:
     return response
 
 
+async def moderator_logout(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    await run_in_threadpool(accounts.logout, request.app.state.engine, token)
+    response = RedirectResponse("/moderate", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
 async def photo(request: Request) -> Response:
     _need_moderator(request)
-    data = _store(request).photo(int(request.path_params["id"]))
+    data = await run_in_threadpool(_store(request).photo, int(request.path_params["id"]))
     if data is None:
         raise Problem(404, "photo", "no such photo")
     return Response(data, media_type="image/jpeg", headers={"cache-control": "no-store"})
@@ -224,6 +232,7 @@ routes = [
     Route("/api/pvt/submissions", submit_api, methods=["POST"]),
     Route("/moderate", moderate_page),
     Route("/moderate/login", moderator_login, methods=["POST"]),
+    Route("/moderate/logout", moderator_logout, methods=["POST"]),
     Route("/moderate/photos/{id:int}.jpg", photo),
     Route("/moderate/{id:int}/review", review, methods=["POST"]),
     Route("/moderate/publish", publish, methods=["POST"]),
