@@ -162,8 +162,8 @@ BAD = [
     ("forged code", {"code": "AAAAA-BBBBB-CCCCC-DDDDD"}, None, 403, "code", "not valid"),
     ("not an image", {}, b"%PDF-1.4 not a photo", 400, "photo", "not an acceptable image"),
     ("bomb", {}, png_bomb(), 400, "photo", "too large"),
-    ("over 4 MB", {}, b"\xff\xd8" + b"\0" * MAX_BYTES, 400, "photo", "larger than 4 MB"),
-    ("huge form", {}, b"\xff\xd8" + b"\0" * 2 * MAX_BYTES, 413, "photo", "larger than 4 MB"),
+    ("over 8 MB", {}, b"\xff\xd8" + b"\0" * MAX_BYTES, 400, "photo", "larger than 8 MB"),
+    ("huge form", {}, b"\xff\xd8" + b"\0" * 2 * MAX_BYTES, 413, "photo", "larger than 8 MB"),
 ]
 
 
