@@ -376,3 +376,33 @@ def test_on_postgresql_deleting_photos_leaves_no_arrival_order(
     store.delete_verified_photos()
     assert heap_order() == sorted(heap_order())
     store.engine.dispose()
+
+
+def test_served_over_https_the_moderators_cookie_is_secure(tmp_path: Path) -> None:
+    import subprocess
+    import time
+
+    import httpx
+    from server_harness import HRAMADA, certificate, free_port
+
+    setup(tmp_path / "pvt").engine.dispose()
+    cert, key = certificate(tmp_path)
+    port = free_port()
+    args = ["pvt", "serve", "--port", str(port), "--data", str(tmp_path / "pvt")]
+    args += ["--tls-cert", str(cert), "--tls-key", str(key)]
+    process = subprocess.Popen([*HRAMADA, *args], stdout=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=str(cert)) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                assert process.poll() is None and time.monotonic() < deadline
+                try:
+                    client.get("/").raise_for_status()
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            r = client.post("/moderate/login", data={"username": "mod-a", "password": PASSWORD})
+            assert r.status_code == 303 and "secure" in r.headers["set-cookie"].lower()
+    finally:
+        process.terminate()
+        process.wait(30)
