@@ -117,7 +117,9 @@ def moderate(chromium: Browser, url: str, name: str, reject: set[str]) -> Page:
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("i => i.naturalWidth") > 0, "the photo does not show"
         verdict = "reject" if any(f" {s} " in heading for s in reject) else "confirm"
+        reviewed = section.get_attribute("id")
         section.locator(f"button[value={verdict}]").click()
+        expect(page.locator(f"#{reviewed}")).to_have_count(0)  # the next page has loaded
     expect(page.locator("#nothing-pending")).to_be_visible()
     return page
 
