@@ -2,7 +2,7 @@
 `hramada pvt serve`, against the goal of 550,000 photos in 24 hours (6.37/s) with 10x headroom.
 
 Run: .venv/bin/python bench/bench_pvt.py [--submissions 300] [--concurrency 4]
-                                          [--database postgresql+psycopg://...]
+                                          [--postgresql | --database postgresql+psycopg://...]
 
 It sets up a tabulation (100 stations, two candidates, one code per submission), starts the
 server on a free port, makes a few distinct 2 MB, 12-megapixel JPEGs carrying GPS EXIF, and
@@ -35,7 +35,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent / "tests"))  # the test suite's helpers
 
 from pvt_images import GPS_IFD, has_gps  # noqa: E402
-from server_harness import HRAMADA, free_port  # noqa: E402
+from server_harness import HRAMADA, free_port, postgres_cluster  # noqa: E402
 
 from hramada.observe.pvt.photo import clean_photo  # noqa: E402
 from hramada.server.pvt_store import PvtStore  # noqa: E402
@@ -97,7 +97,19 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--database", default=None, help="default: SQLite in the data folder")
+    parser.add_argument(
+        "--postgresql", action="store_true", help="on a throwaway PostgreSQL cluster"
+    )
     args = parser.parse_args()
+    if args.postgresql:
+        with postgres_cluster() as url:
+            args.database = url
+            run(args)
+    else:
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
 
     photos = [phone_photo(seed) for seed in range(4)]
     sizes = ", ".join(f"{len(p) / 1e6:.2f}" for p in photos)
@@ -156,7 +168,7 @@ def main() -> None:
     rate = args.submissions / elapsed
     print(
         f"{args.submissions} submissions with 2 MB photos, {args.concurrency} clients, "
-        f"{args.database or 'SQLite'}, {os.cpu_count()} cores: {elapsed:.1f} s, "
+        f"{'PostgreSQL' if args.database else 'SQLite'}, {os.cpu_count()} cores: {elapsed:.1f} s, "
         f"{rate:.1f} submissions/s (load generator used {client_cpu:.1f} CPU s)"
     )
     per = server_cpu / args.submissions

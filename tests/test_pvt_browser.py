@@ -117,7 +117,9 @@ def moderate(chromium: Browser, url: str, name: str, reject: set[str]) -> Page:
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("i => i.naturalWidth") > 0, "the photo does not show"
         verdict = "reject" if any(f" {s} " in heading for s in reject) else "confirm"
+        reviewed = section.get_attribute("id")
         section.locator(f"button[value={verdict}]").click()
+        expect(page.locator(f"#{reviewed}")).to_have_count(0)  # the next page has loaded
     expect(page.locator("#nothing-pending")).to_be_visible()
     return page
 
@@ -137,10 +139,12 @@ def test_voters_moderators_and_flags_in_the_browser(
         expect(page.locator("#submitted")).to_be_visible()
 
     # Bad input: each refused with a clear message, nothing stored, the code not spent
-    not_image, bomb, huge = tmp_path / "a.jpg", tmp_path / "b.png", tmp_path / "c.jpg"
+    not_image, bomb = tmp_path / "a.jpg", tmp_path / "b.png"
+    huge, huger = tmp_path / "c.jpg", tmp_path / "d.jpg"
     not_image.write_bytes(b"%PDF-1.4 this is not a photo")
     bomb.write_bytes(png_bomb())
-    huge.write_bytes(b"\xff\xd8" + b"\0" * MAX_BYTES)
+    huge.write_bytes(b"\xff\xd8" + b"\0" * MAX_BYTES)  # refused on reading the photo
+    huger.write_bytes(b"\xff\xd8" + b"\0" * (MAX_BYTES + 512 * 1024))  # on the form's size
     fresh = codes[len(VOTES)]
     bad = [
         (fresh, "999", None, "unknown polling station '999'"),
@@ -148,7 +152,8 @@ def test_voters_moderators_and_flags_in_the_browser(
         ("ZZZZZ-ZZZZZ-ZZZZZ-ZZZZZ", "101", None, "this code is not valid"),
         (fresh, "101", not_image, "not an acceptable image"),
         (fresh, "101", bomb, "the photo is too large"),
-        (fresh, "101", huge, "the photo is larger than 4 MB"),
+        (fresh, "101", huge, "the photo is larger than 8 MB"),
+        (fresh, "101", huger, "the photo is larger than 8 MB"),
     ]
     before = counts(store)
     for code, station, photo, message in bad:

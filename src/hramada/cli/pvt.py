@@ -211,6 +211,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
     data: Data = DEFAULT_DATA,
     database: Database = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="The certificate's private key (PEM).")
+    ] = None,
 ) -> None:
     """Run the tabulation's server: the public report, the voters' form, the moderators'
     review. No access log: no address or user agent is written anywhere."""
@@ -220,8 +226,12 @@ def serve(
     from hramada.server.connections import connection_cap, guarded_protocol
     from hramada.server.pvt_app import create_pvt_app
 
+    if (tls_cert is None) != (tls_key is None):
+        err.print("error: --tls-cert and --tls-key go together")
+        raise typer.Exit(EXIT_BAD_INPUT)
     limits = Limits()
-    console.print(f"Serving the tabulation on http://{host}:{port}  (Ctrl-C to stop)")
+    scheme = "https" if tls_cert else "http"
+    console.print(f"Serving the tabulation on {scheme}://{host}:{port}  (Ctrl-C to stop)")
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     uvicorn.run(
         create_pvt_app(data, database),
@@ -232,5 +242,7 @@ def serve(
         access_log=False,  # no client addresses in any log
         server_header=False,
         proxy_headers=False,  # the rate limits' client address is the peer's own
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
         log_level="warning",
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nacl.signing import SigningKey
-from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Engine, Select, and_, case, delete, func, insert, select, update
 
 from hramada.observe.pvt import chain, tally, tokens
 from hramada.observe.pvt.photo import clean_photo, photo_hash
@@ -50,6 +50,18 @@ def signing_key(data_dir: Path) -> SigningKey:
         with os.fdopen(fd, "wb") as f:
             f.write(bytes(SigningKey.generate()))
     return SigningKey(path.read_bytes())
+
+
+def _verified() -> Select[tuple[int]]:
+    """The ids of verified submissions: confirmed by REVIEWS_NEEDED moderators, rejected by
+    none."""
+    confirmed = func.sum(case((pvt_reviews.c.confirmed, 1), else_=0))
+    rejected = func.sum(case((pvt_reviews.c.confirmed, 0), else_=1))
+    return (
+        select(pvt_reviews.c.submission)
+        .group_by(pvt_reviews.c.submission)
+        .having(and_(confirmed >= REVIEWS_NEEDED, rejected == 0))
+    )
 
 
 class PvtStore:
@@ -230,30 +242,21 @@ class PvtStore:
         ).scalar()
 
     def delete_verified_photos(self) -> int:
-        """Drop the photos of verified submissions, keeping their hashes; how many went."""
-        verified = self._verified_ids()
+        """Drop the photos of verified submissions, keeping their hashes; how many went. On
+        PostgreSQL the table is rewritten in id order, leaving no arrival order in its heap."""
         with self.engine.begin() as db:
             gone = db.execute(
                 update(pvt_submissions)
-                .where(pvt_submissions.c.id.in_(verified), pvt_submissions.c.photo.is_not(None))
+                .where(pvt_submissions.c.id.in_(_verified()), pvt_submissions.c.photo.is_not(None))
                 .values(photo=None)
             )
+            if db.dialect.name == "postgresql":  # its heap keeps rows in arrival order
+                db.exec_driver_sql("CLUSTER pvt_submissions USING pvt_submissions_pkey")
         return int(gone.rowcount)
 
-    def _verified_ids(self) -> set[int]:
-        with self.engine.connect() as db:
-            rows = db.execute(select(pvt_reviews.c.submission, pvt_reviews.c.confirmed)).all()
-        yes: dict[int, int] = {}
-        rejected: set[int] = set()
-        for r in rows:
-            if r.confirmed:
-                yes[r.submission] = yes.get(r.submission, 0) + 1
-            else:
-                rejected.add(r.submission)
-        return {s for s, n in yes.items() if n >= REVIEWS_NEEDED and s not in rejected}
-
     def results(self) -> list[tally.StationResult]:
-        verified_ids = self._verified_ids()
+        """Each station's verified votes per candidate (counted by the database) and its
+        official protocol."""
         with self.engine.connect() as db:
             stations = [
                 tally.Station(r.code, r.region, r.address) for r in db.execute(select(pvt_stations))
@@ -262,13 +265,13 @@ class PvtStore:
             for r in db.execute(select(pvt_protocols)):
                 official.setdefault(r.station, {})[r.candidate] = r.votes
             verified: dict[str, dict[str, int]] = {}
-            rows = db.execute(
-                select(pvt_submissions.c.id, pvt_submissions.c.station, pvt_submissions.c.candidate)
+            counts = db.execute(
+                select(pvt_submissions.c.station, pvt_submissions.c.candidate, func.count())
+                .where(pvt_submissions.c.id.in_(_verified()))
+                .group_by(pvt_submissions.c.station, pvt_submissions.c.candidate)
             )
-            for r in rows:
-                if r.id in verified_ids:
-                    counts = verified.setdefault(r.station, {})
-                    counts[r.candidate] = counts.get(r.candidate, 0) + 1
+            for station, candidate, n in counts:
+                verified.setdefault(station, {})[candidate] = n
         return tally.compare(stations, verified, official)
 
     def report(self) -> dict[str, Any]:

@@ -3,11 +3,13 @@ moderators' review. No request's address, agent or time is stored with what it s
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import anyio.to_thread
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import FormParser, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -17,19 +19,20 @@ from hramada.observe.pvt.chart import flagged_chart
 from hramada.observe.pvt.photo import MAX_BYTES
 from hramada.observe.pvt.tally import flagged_csv
 from hramada.server import accounts
-from hramada.server.limits import penalized
+from hramada.server.limits import penalized, read_body
 from hramada.server.problems import Problem
 from hramada.server.pvt_store import PvtStore
 from hramada.server.web import language, page
 
 SESSION_COOKIE = "hramada_pvt_session"
 FORM_BYTES = MAX_BYTES + 64 * 1024  # the photo and a few short fields
-UPLOADS = 64  # submissions being received at once; beyond, 503
+UPLOADS = 32  # submissions being received at once; beyond, 503
 
 
 class InMemoryParser(MultiPartParser):
     """Starlette's form parser, keeping an upload in memory: a photo as sent still carries
-    its GPS position, and a temporary file would leave it on the disk."""
+    its GPS position, and a temporary file would leave it on the disk. The body is read
+    whole first (by `read_body`, within FORM_BYTES), so a 413 reaches the browser."""
 
     spool_max_size = FORM_BYTES
 
@@ -76,19 +79,24 @@ async def publications_json(request: Request) -> Response:
 
 
 async def _read_submission(request: Request) -> tuple[str, str, str, bytes | None]:
-    declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit():
-        raise Problem(411, "too large", "the request must state its length")
-    if int(declared) > FORM_BYTES:
-        raise Problem(413, "photo", f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        body = await read_body(request, FORM_BYTES)
+    except Problem as p:
+        if p.status != 413:
+            raise
+        raise Problem(413, "photo", f"the photo is larger than {MAX_BYTES >> 20} MB") from None
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield body
+
     try:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             parser = InMemoryParser(
-                request.headers, request.stream(), max_files=1, max_fields=4, max_part_size=4096
+                request.headers, stream(), max_files=1, max_fields=4, max_part_size=4096
             )
             form = await parser.parse()
         else:
-            form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
+            form = await FormParser(request.headers, stream()).parse()
     except Exception as e:  # Starlette's parser reports malformed forms as several types
         raise Problem(400, "form", f"not a valid form: {e}") from None
     fields = []
@@ -105,7 +113,7 @@ async def _read_submission(request: Request) -> tuple[str, str, str, bytes | Non
 
 async def _submit(request: Request) -> int:
     """Read and store one submission. At most UPLOADS are read at once (each holds up to
-    4 MB in memory), and photos are cleaned a core's worth at a time (a large one takes
+    9 MB in memory), and photos are cleaned a core's worth at a time (a large one takes
     over 100 MB while it is decoded)."""
     state = request.app.state
     if state.uploads >= UPLOADS:
@@ -184,9 +192,17 @@ async def moderator_login(request: Request) -> Response:
     return response
 
 
+async def moderator_logout(request: Request) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    await run_in_threadpool(accounts.logout, request.app.state.engine, token)
+    response = RedirectResponse("/moderate", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
 async def photo(request: Request) -> Response:
     _need_moderator(request)
-    data = _store(request).photo(int(request.path_params["id"]))
+    data = await run_in_threadpool(_store(request).photo, int(request.path_params["id"]))
     if data is None:
         raise Problem(404, "photo", "no such photo")
     return Response(data, media_type="image/jpeg", headers={"cache-control": "no-store"})
@@ -224,6 +240,7 @@ routes = [
     Route("/api/pvt/submissions", submit_api, methods=["POST"]),
     Route("/moderate", moderate_page),
     Route("/moderate/login", moderator_login, methods=["POST"]),
+    Route("/moderate/logout", moderator_logout, methods=["POST"]),
     Route("/moderate/photos/{id:int}.jpg", photo),
     Route("/moderate/{id:int}/review", review, methods=["POST"]),
     Route("/moderate/publish", publish, methods=["POST"]),

@@ -8,7 +8,7 @@ import warnings
 
 from PIL import Image, UnidentifiedImageError
 
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = 8 * 1024 * 1024  # a phone's photo is 2-6 MB
 MAX_PIXELS = 40_000_000  # a 2 MB photo from a phone is about 12 Mpx; a bomb claims far more
 FORMATS = ("JPEG", "PNG", "WEBP")
 LONG_SIDE = 1600  # pixels kept on the long side at least: a ballot's marks stay legible
