@@ -1,6 +1,8 @@
 """A whole election in a real browser (Debian's Chromium driven by Playwright): the admin
 console, trustees on the command line, voters in the booth (a re-vote, an audit), the result
-page; then both verifiers on the archive. Screenshots go to docs/screenshots/."""
+page; then both verifiers on the archive. Screenshots go to docs/screenshots/ when
+HRAMADA_SCREENSHOTS=1 (to refresh README's pictures), else to a temporary folder, so a test
+run leaves the checkout as it found it."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +20,11 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from server_harness import ADMIN, add_admin, cli, download, running
 
 CHROMIUM = shutil.which("chromium")
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = (
+    Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+    if os.environ.get("HRAMADA_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "hramada-screenshots"
+)
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
