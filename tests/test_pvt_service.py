@@ -255,6 +255,8 @@ def flags_and_publishes(
     bad.write_text("station,Tsikhanouskaya,Lukashenka\n201,1,2\n999,1,2\n")
     refused = hramada("pvt", "import-protocols", str(bad), "--data", data)
     assert refused.returncode == 2 and "unknown station '999'" in refused.stderr
+    # the server shows the report, then the organisers import the protocols on the command line
+    assert client.get("/report.json").json()["flagged"] == []
     assert "2 protocols imported" in cli("import-protocols", str(protocols), "--data", data)
     report = json.loads(cli("flagged", "--json", "--data", data))
     assert report["flagged"] == [

@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -19,11 +20,15 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def connect(url: str) -> Engine:
-    """An engine for `url`, migrated to the latest schema."""
+def connect(url: str, pooled: bool = True) -> Engine:
+    """An engine for `url`, migrated to the latest schema. Not `pooled`: a new connection
+    for every use (SQLite's are cheap to open)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True)
+    if pooled:
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)

@@ -77,7 +77,10 @@ class PvtStore:
             db = data_dir / "pvt.sqlite"
             os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
         url = database_url or f"sqlite:///{(data_dir / 'pvt.sqlite').resolve()}"
-        return cls(connect(url), signing_key(data_dir))
+        # SQLite without a pool: a pooled connection that served the report from a worker
+        # thread kept showing the database as it was before the organisers imported the
+        # protocols with the command line (tests/test_pvt_service.py).
+        return cls(connect(url, pooled=database_url is not None), signing_key(data_dir))
 
     # -- what the organisers import ----------------------------------------------------------
 
