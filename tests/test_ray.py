@@ -3,6 +3,9 @@ the same output and exit code as the local verifier, for a good and a tampered a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +80,20 @@ def test_ballots_go_out_in_bounded_chunks_over_both_nodes(
         assert sizes and all(b - a <= 2 for a, b in zip([0, *sizes], sizes, strict=False))
     finally:
         ray_cluster.connect(cluster).shutdown()
+
+
+def test_no_cluster_to_join_exits_4(demo_archives: dict[str, DemoOutcome], tmp_path: Path) -> None:
+    """`auto` with no Ray cluster running (Ray looks for one in RAY_TMPDIR, empty here)."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+        "RAY_TMPDIR": str(tmp_path)
+    }
+    path = demo_archives["ed-threshold"].path
+    done = subprocess.run(
+        [sys.executable, "-m", "hramada", "verify", str(path), "--ray", "auto"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "cannot join the Ray cluster at auto" in done.stderr
