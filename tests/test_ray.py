@@ -19,6 +19,24 @@ from hramada.verify import ray_cluster
 from hramada.verify.verifier import verify_archive
 
 
+def test_no_cluster_to_join_exits_4(demo_archives: dict[str, DemoOutcome], tmp_path: Path) -> None:
+    """`auto` with no Ray cluster running: it runs before this module starts its cluster (Ray
+    finds a local cluster by its files in RAY_TMPDIR, empty here, and by its processes)."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+        "RAY_TMPDIR": str(tmp_path)
+    }
+    path = demo_archives["ed-threshold"].path
+    done = subprocess.run(
+        [sys.executable, "-m", "hramada", "verify", str(path), "--ray", "auto"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "cannot join the Ray cluster at auto" in done.stderr
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[str]:
     with local_cluster(head_cpus=1, worker_cpus=(1,)) as address:
@@ -80,20 +98,3 @@ def test_ballots_go_out_in_bounded_chunks_over_both_nodes(
         assert sizes and all(b - a <= 2 for a, b in zip([0, *sizes], sizes, strict=False))
     finally:
         ray_cluster.connect(cluster).shutdown()
-
-
-def test_no_cluster_to_join_exits_4(demo_archives: dict[str, DemoOutcome], tmp_path: Path) -> None:
-    """`auto` with no Ray cluster running (Ray looks for one in RAY_TMPDIR, empty here)."""
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
-        "RAY_TMPDIR": str(tmp_path)
-    }
-    path = demo_archives["ed-threshold"].path
-    done = subprocess.run(
-        [sys.executable, "-m", "hramada", "verify", str(path), "--ray", "auto"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == 4, done.stdout + done.stderr
-    assert "cannot join the Ray cluster at auto" in done.stderr
