@@ -3,6 +3,9 @@ the same output and exit code as the local verifier, for a good and a tampered a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +17,24 @@ from ray_harness import local_cluster
 from hramada.election.demo import DemoOutcome
 from hramada.verify import ray_cluster
 from hramada.verify.verifier import verify_archive
+
+
+def test_no_cluster_to_join_exits_4(demo_archives: dict[str, DemoOutcome], tmp_path: Path) -> None:
+    """`auto` with no Ray cluster running: it runs before this module starts its cluster (Ray
+    finds a local cluster by its files in RAY_TMPDIR, empty here, and by its processes)."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+        "RAY_TMPDIR": str(tmp_path)
+    }
+    path = demo_archives["ed-threshold"].path
+    done = subprocess.run(
+        [sys.executable, "-m", "hramada", "verify", str(path), "--ray", "auto"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "cannot join the Ray cluster at auto" in done.stderr
 
 
 @pytest.fixture(scope="module")
