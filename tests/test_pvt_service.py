@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -394,7 +395,8 @@ def test_served_over_https_the_moderators_cookie_is_secure(tmp_path: Path) -> No
     args += ["--tls-cert", str(cert), "--tls-key", str(key)]
     process = subprocess.Popen([*HRAMADA, *args], stdout=subprocess.DEVNULL)
     try:
-        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=str(cert)) as client:
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=trust) as client:
             deadline = time.monotonic() + 60
             while True:
                 assert process.poll() is None and time.monotonic() < deadline
