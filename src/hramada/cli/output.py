@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -23,6 +25,15 @@ from hramada.protocol.model import Election
 # never wrapped (soft_wrap): a credential, password or link piped to a file must stay whole.
 console = Console(markup=False, soft_wrap=True)
 err = Console(stderr=True, markup=False, soft_wrap=True)
+
+
+def new_password() -> str:
+    """A new account's password, asked twice and never echoed; exit 1 when the two differ."""
+    password = getpass.getpass("Password (12 characters or more): ")
+    if getpass.getpass("Again: ") != password:
+        err.print("error: the passwords differ")
+        raise typer.Exit(1)
+    return password
 
 
 def result_tables(election: Election, result: list[list[int]] | None) -> list[Table]:

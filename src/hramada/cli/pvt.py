@@ -3,7 +3,6 @@ moderators' accounts, and the flagged stations."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import signal
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from hramada.cli.output import console, err
+from hramada.cli.output import console, err, new_password
 
 if TYPE_CHECKING:
     from hramada.server.pvt_store import PvtStore
@@ -130,10 +129,7 @@ def moderator(
     """Create a moderator account; the password is asked twice, never echoed."""
     from hramada.server.accounts import create_admin
 
-    password = getpass.getpass("Password (12 characters or more): ")
-    if getpass.getpass("Again: ") != password:
-        err.print("error: the passwords differ")
-        raise typer.Exit(1)
+    password = new_password()
     with _store(data, database) as store:
         create_admin(store.engine, username, password)
     console.print(f"moderator {username} created")

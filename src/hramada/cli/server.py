@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import signal
 import urllib.error
@@ -14,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from hramada.cli.output import console, err
+from hramada.cli.output import console, err, new_password
 from hramada.server.config import Settings
 
 accounts_app = typer.Typer(help="Server administrators: create accounts.")
@@ -155,10 +154,7 @@ def create_account(
     from hramada.server.accounts import create_admin
     from hramada.server.database import connect
 
-    password = getpass.getpass("Password (12 characters or more): ")
-    if getpass.getpass("Again: ") != password:
-        err.print("error: the passwords differ")
-        raise typer.Exit(1)
+    password = new_password()
     from hramada.booth.pages import STATIC_DIR
 
     if not (STATIC_DIR / "js" / "booth.js").exists():
