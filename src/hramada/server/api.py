@@ -118,16 +118,27 @@ async def find_ballot(request: Request) -> Response:
 async def login(request: Request) -> Response:
     _same_origin(request)
     body = await _json(request)
-    username, password = body.get("username"), body.get("password")
+    username = body.get("username")
+    response = JSONResponse({"username": username})
+    return await start_session(request, username, body.get("password"), response)
+
+
+async def start_session(
+    request: Request,
+    username: object,
+    password: object,
+    response: Response,
+    cookie: str = SESSION_COOKIE,
+) -> Response:
+    """Check an account's password off the event loop; `response` gets the session cookie."""
     if not isinstance(username, str) or not isinstance(password, str):
         raise Problem(400, "login", "username and password are texts")
     engine, hours = request.app.state.engine, request.app.state.settings.session_hours
     token = await run_in_threadpool(accounts.login, engine, username, password, hours)
     if token is None:
         raise Problem(401, "login", "wrong username or password")
-    response = JSONResponse({"username": username})
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie,
         token,
         max_age=hours * 3600,
         httponly=True,

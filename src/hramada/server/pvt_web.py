@@ -19,6 +19,7 @@ from hramada.observe.pvt.chart import flagged_chart
 from hramada.observe.pvt.photo import MAX_BYTES
 from hramada.observe.pvt.tally import flagged_csv
 from hramada.server import accounts
+from hramada.server.api import start_session
 from hramada.server.limits import penalized, read_body
 from hramada.server.problems import Problem
 from hramada.server.pvt_store import PvtStore
@@ -173,23 +174,9 @@ async def moderate_page(request: Request) -> Response:
 @penalized("login")
 async def moderator_login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=3, max_part_size=1024)
-    username, password = form.get("username"), form.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise Problem(400, "login", "username and password are texts")
-    engine, hours = request.app.state.engine, request.app.state.settings.session_hours
-    token = await run_in_threadpool(accounts.login, engine, username, password, hours)
-    if token is None:
-        raise Problem(401, "login", "wrong username or password")
     response = RedirectResponse("/moderate", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=hours * 3600,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
-    return response
+    username, password = form.get("username"), form.get("password")
+    return await start_session(request, username, password, response, SESSION_COOKIE)
 
 
 async def moderator_logout(request: Request) -> Response:
