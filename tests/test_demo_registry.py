@@ -173,3 +173,29 @@ def test_no_registry_record_links_to_a_credential_or_ballot(seized: Seized) -> N
     credentials = [r["credential"] for r in listed]
     group = get_group("Ed25519")
     assert reg.sorted_credentials(group, credentials) == encode(credentials)
+
+
+@pytest.mark.parametrize(
+    ("csv", "flags", "message"),
+    [
+        ("name,phone\nA,1\n", ["--registry"], "header name,document,phone"),
+        ("name,document,phone\nA,??,1\n", ["--registry"], "1 to 64 letters and digits"),
+        ("name,document,phone\n", ["--registry"], "no members"),
+        (None, ["--registry"], "--registry needs --members"),
+        ("name,document,phone\nA,MP1,1\n", [], "--members goes with --registry"),
+    ],
+)
+def test_a_bad_members_file_is_refused_before_anything_starts(
+    tmp_path: Path, csv: str | None, flags: list[str], message: str
+) -> None:
+    args = list(flags)
+    if csv is not None:
+        (tmp_path / "m.csv").write_text(csv)
+        args += ["--members", str(tmp_path / "m.csv")]
+    done = subprocess.run(
+        [*HRAMADA, "demo", *args, "--out", str(tmp_path / "out")], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and message in " ".join(done.stderr.replace("│", " ").split()), (
+        done.stderr
+    )
+    assert not (tmp_path / "out").exists()
