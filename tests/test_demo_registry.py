@@ -47,7 +47,7 @@ def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
     work = tmp_path_factory.mktemp("demo-registry")
     members = work / "members.csv"  # the member list: the adversary has it, the demo's folder not
     lines = ["name,document,phone", *(",".join(m) for m in MEMBERS)]
-    members.write_text("\n".join(lines) + "\n")
+    members.write_text("\ufeff" + "\n".join(lines) + "\n")  # saved by a spreadsheet: a BOM
     folder = work / "out"
     demo = subprocess.run(
         [*HRAMADA, "demo", "--registry", "--members", str(members), "--out", str(folder)],
@@ -167,9 +167,12 @@ def test_no_registry_record_links_to_a_credential_or_ballot(seized: Seized) -> N
         for value in (r["credential"], r["signature"], signature.hex(), r["prefix"]):
             assert value not in registry
     # No order to match either: the registry keeps tags in tag order, the server credentials in
-    # the Setup's order, neither in order of arrival.
+    # credential order (and publishes them in the Setup's), neither in order of arrival.
     tags = re.findall(r"INSERT INTO \"members\" VALUES\('([0-9a-f]+)'", registry)
     assert len(tags) == len(MEMBERS) and tags == sorted(tags)
+    server = seized.files["server/hramada.sqlite (dump)"]
+    stored = re.findall(r"INSERT INTO \"registrations\" VALUES\('\w+','([0-9a-f]+)'", server)
+    assert len(stored) == len(MEMBERS) and stored == sorted(stored)
     credentials = [r["credential"] for r in listed]
     group = get_group("Ed25519")
     assert reg.sorted_credentials(group, credentials) == encode(credentials)

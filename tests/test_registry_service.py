@@ -46,6 +46,7 @@ from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import decode
 from hramada.registry import enrol, member
 from hramada.registry.custodian_client import Custodians, Endpoint
+from hramada.registry.demo import custodian_ceremony
 
 GROUP = "Ed25519"
 QUESTIONS = [{"question": "Charter?", "answers": ["Yes", "No"], "min": 1, "max": 1}]
@@ -57,10 +58,6 @@ MEMBERS = [
 ]
 PASSWORD = "registrar's long password"
 ADMIN_PASSWORD = "the registry admin's password"
-
-
-def run_custodian(*args: str | Path) -> str:
-    return cli("custodian", *args).stdout
 
 
 @dataclass
@@ -98,18 +95,8 @@ class Registry:
 
 
 def _custodians(root: Path) -> tuple[list[Running], Custodians]:
-    dirs = [root / f"c{i}" for i in (1, 2, 3)]
-    for i, d in enumerate(dirs, 1):
-        run_custodian("init", "--index", i, "--of", 3, "--threshold", 2, "--data", d)
-    cards = [d / f"card-{i}.json" for i, d in enumerate(dirs, 1)]
-    for d in dirs:
-        run_custodian("deal", "--data", d, *cards)
-    dealings = [d / f"dealing-{i}.json" for i, d in enumerate(dirs, 1)]
-    for d in dirs:
-        run_custodian("join", "--data", d, *dealings)
-    tokens = [run_custodian("client", "registry", "--data", d).strip() for d in dirs]
-    pairs = enumerate(zip(dirs, tokens, strict=True), 1)
-    servers = [start(i, d, tok, root / f"c{i}.log") for i, (d, tok) in pairs]
+    ceremony = custodian_ceremony(root)  # through the custodians' commands, as the demo does
+    servers = [start(i, d, tok, root / f"c{i}.log") for i, (d, tok) in enumerate(ceremony, 1)]
     info = httpx.get(f"{servers[0].url}/api/custodian").json()
     commitments = [bytes.fromhex(c) for c in info["commitments"]]
     endpoints = [Endpoint(s.index, s.url, s.token) for s in servers]
@@ -512,7 +499,7 @@ def test_a_seized_registry_with_one_custodian_cannot_test_a_document(outcome: Ou
     token a seizure of the registry and one custodian finds, computes it (the same function
     under the key interpolated from two shares does: the check can see a match)."""
     dump = seizure.dump(outcome.registry.data / "registry.sqlite")
-    folders = [outcome.work / "custodians" / f"c{i}" for i in (1, 2, 3)]
+    folders = [outcome.work / "custodians" / f"custodian-{i}" for i in (1, 2, 3)]
     shares = {n: bytes.fromhex((f / "share.key").read_text()) for n, f in enumerate(folders, 1)}
     joint = bytes(32)
     for i in (1, 2):

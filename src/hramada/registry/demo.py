@@ -65,7 +65,7 @@ class RegistryDemoOutcome:
 
 def read_members(path: Path) -> list[Member]:
     """The members file: a CSV with the header `name,document,phone`, one member a line."""
-    with path.open(newline="", encoding="utf-8") as f:
+    with path.open(newline="", encoding="utf-8-sig") as f:  # a spreadsheet's BOM too
         rows = list(csv.reader(f))
     if not rows or [c.strip().lower() for c in rows[0]] != ["name", "document", "phone"]:
         raise ValueError(f"{path}: the first line must be the header name,document,phone")
@@ -147,7 +147,7 @@ def _service(args: list[str | Path], log: Path, ready: str) -> Iterator[str]:
             process.wait()
 
 
-def _custodian_ceremony(root: Path) -> list[tuple[Path, str]]:
+def custodian_ceremony(root: Path) -> list[tuple[Path, str]]:
     """The joint key ceremony through the custodians' own commands; each one's folder and the
     access token it gave the registry."""
     dirs = [root / f"custodian-{i}" for i in range(1, CUSTODIANS + 1)]
@@ -191,7 +191,7 @@ def run_registry_demo(
     rng = random.SystemRandom()
     with ExitStack() as services:
         say(f"Custodians: a joint key ceremony, {CUSTODIANS} custodians, {THRESHOLD} needed")
-        custodians = _custodian_ceremony(out / "custodians")
+        custodians = custodian_ceremony(out / "custodians")
         urls = [
             services.enter_context(
                 _service(["custodian", "serve", "--data", d], logs / f"custodian-{i}.log",
