@@ -186,19 +186,20 @@ def test_no_registry_record_links_to_a_credential_or_ballot(seized: Seized) -> N
         ("name,document,phone\n", ["--registry"], "no members"),
         (None, ["--registry"], "--registry needs --members"),
         ("name,document,phone\nA,MP1,1\n", [], "--members goes with --registry"),
+        ("name,document,phone\nA,MP1,1\n", ["--registry", "--out", "m.csv"], "not an empty"),
     ],
 )
-def test_a_bad_members_file_is_refused_before_anything_starts(
+def test_bad_input_is_refused_before_anything_starts(
     tmp_path: Path, csv: str | None, flags: list[str], message: str
 ) -> None:
-    args = list(flags)
+    args = [str(tmp_path / f) if f == "m.csv" else f for f in flags]
     if csv is not None:
         (tmp_path / "m.csv").write_text(csv)
         args += ["--members", str(tmp_path / "m.csv")]
     done = subprocess.run(
-        [*HRAMADA, "demo", *args, "--out", str(tmp_path / "out")], capture_output=True, text=True
+        [*HRAMADA, "demo", "--out", str(tmp_path / "out"), *args], capture_output=True, text=True
     )
     assert done.returncode == 2 and message in " ".join(done.stderr.replace("│", " ").split()), (
         done.stderr
     )
-    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["m.csv"] if csv is not None else [])

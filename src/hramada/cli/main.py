@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from rich.text import Text
 
 from hramada.cli.ceremony import threshold as trustee_threshold
@@ -143,6 +144,8 @@ def verify(
 
 def _registry_demo(members: Path | None, out: Path) -> int:
     """`demo --registry`: run every service, then verify the folder as an observer would."""
+    import httpx
+
     from hramada.registry.demo import read_members, run_registry_demo
 
     if members is None:
@@ -151,13 +154,26 @@ def _registry_demo(members: Path | None, out: Path) -> int:
         read_members(members)
     except (OSError, ValueError) as e:
         raise typer.BadParameter(str(e)) from None
+    if out.is_file() or (out.is_dir() and any(out.iterdir())):
+        raise typer.BadParameter(f"{out} is not an empty folder: the demo leaves every file there")
     say = lambda text: console.print(Text("• ", style="cyan") + Text(text))  # noqa: E731
-    with progress_bar() as progress:
-        outcome = run_registry_demo(members, out, say, progress_callback(progress))
+    try:
+        with progress_bar() as progress:
+            outcome = run_registry_demo(members, out, say, progress_callback(progress))
+    except (RuntimeError, TimeoutError, OSError, httpx.HTTPError) as e:
+        err.print(Text("error: ", style="red") + Text(str(e)))
+        return EXIT_FAILED
     console.print(
-        f"Election {outcome.uuid}: {outcome.members} members enrolled, registered and voted.\n"
-        f"Everything each service left is in {outcome.folder}"
+        f"Election {outcome.uuid}: {outcome.members} members enrolled, registered and voted."
     )
+    table = Table(title=Text(f"What each service left in {outcome.folder}"))
+    for column in ("path", "files", "bytes"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    for entry in sorted(outcome.folder.iterdir()):
+        files = [p for p in entry.rglob("*") if p.is_file()] if entry.is_dir() else [entry]
+        name = entry.name + ("/" if entry.is_dir() else "")
+        table.add_row(Text(name), str(len(files)), str(sum(p.stat().st_size for p in files)))
+    console.print(table)
     if outcome.result != outcome.expected:
         err.print(Text("The decrypted result differs from the simulated votes.", style="red"))
         return EXIT_FAILED
