@@ -31,7 +31,9 @@ MEMBERS = [  # name, document as the registrar types it, phone
     ("Nasta Lukashevich", "EX-0000042", "+48 799 000 111"),
     ("Zmitser Dashkevich", "ab 765-4321", "+49 30 1234 5678"),
     ("Volha Ramanchyk", "HB0000007", "+375 29 111 22 33"),
+    ("Alesia Kavaliova", "mp 123-4567", "+48 601 234 567"),  # again, a lost phone: re-enrolled
 ]
+ENROLLED = 5
 NOT_ENROLLED = "MP7654321"
 
 
@@ -67,6 +69,7 @@ def seized(tmp_path_factory: pytest.TempPathFactory) -> Seized:
 def test_the_demo_leaves_every_service_s_files_and_verifies(seized: Seized) -> None:
     assert "OK: every check passed." in seized.demo.stdout
     assert "5 registrations" in seized.demo.stdout
+    assert "1 document(s) came again" in seized.demo.stdout
     names = set(seized.files)
     for expected in [
         "registry/registry.sqlite", "server/hramada.sqlite", "registrations.json",
@@ -100,7 +103,8 @@ def _key_files(folder: Path) -> list[bytes]:
 
 def test_no_member_is_found_anywhere(seized: Seized) -> None:
     haystack = "\n".join(seized.files.values())
-    assert haystack.count('INSERT INTO "members"') == len(MEMBERS)  # the right folder
+    assert haystack.count('INSERT INTO "members"') == ENROLLED  # the right folder
+    assert """INSERT INTO "counters" VALUES('re-enrolments',1)""" in haystack
     keys = _key_files(seized.folder)
     assert len(keys) > 20
     for name, document, phone in MEMBERS:
@@ -149,7 +153,7 @@ def _registry_values(path: Path) -> set[str]:
 def test_no_registry_record_links_to_a_credential_or_ballot(seized: Seized) -> None:
     folder = seized.folder
     records = _registry_values(folder / "registry" / "registry.sqlite")
-    assert len(records) == 3 * len(MEMBERS) + 2
+    assert len(records) == 3 * ENROLLED + 2
     uuid = next(folder.glob("*.bel")).stem
     published = "\n".join(
         seized.files[name]
@@ -161,7 +165,7 @@ def test_no_registry_record_links_to_a_credential_or_ballot(seized: Seized) -> N
     registry = "\n".join(v for k, v in seized.files.items() if k.startswith("registry/"))
     registry += seized.files["logs/registry.log"]
     listed = json.loads(seized.files["registrations.json"])["registrations"]
-    assert len(listed) == len(MEMBERS)
+    assert len(listed) == ENROLLED
     for r in listed:
         signature = base64.b64decode(r["signature"])
         for value in (r["credential"], r["signature"], signature.hex(), r["prefix"]):
@@ -169,10 +173,10 @@ def test_no_registry_record_links_to_a_credential_or_ballot(seized: Seized) -> N
     # No order to match either: the registry keeps tags in tag order, the server credentials in
     # credential order (and publishes them in the Setup's), neither in order of arrival.
     tags = re.findall(r"INSERT INTO \"members\" VALUES\('([0-9a-f]+)'", registry)
-    assert len(tags) == len(MEMBERS) and tags == sorted(tags)
+    assert len(tags) == ENROLLED and tags == sorted(tags)
     server = seized.files["server/hramada.sqlite (dump)"]
     stored = re.findall(r"INSERT INTO \"registrations\" VALUES\('\w+','([0-9a-f]+)'", server)
-    assert len(stored) == len(MEMBERS) and stored == sorted(stored)
+    assert len(stored) == ENROLLED and stored == sorted(stored)
     credentials = [r["credential"] for r in listed]
     group = get_group("Ed25519")
     assert reg.sorted_credentials(group, credentials) == encode(credentials)
