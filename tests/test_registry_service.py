@@ -6,7 +6,6 @@ clear 4xx and changes nothing; a seized database and log name no member's docume
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
 import os
@@ -22,6 +21,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+import seizure
 from nacl.signing import SigningKey
 from server_harness import (
     HRAMADA,
@@ -46,6 +46,7 @@ from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import decode
 from hramada.registry import enrol, member
 from hramada.registry.custodian_client import Custodians, Endpoint
+from hramada.registry.demo import custodian_ceremony
 
 GROUP = "Ed25519"
 QUESTIONS = [{"question": "Charter?", "answers": ["Yes", "No"], "min": 1, "max": 1}]
@@ -57,10 +58,6 @@ MEMBERS = [
 ]
 PASSWORD = "registrar's long password"
 ADMIN_PASSWORD = "the registry admin's password"
-
-
-def run_custodian(*args: str | Path) -> str:
-    return cli("custodian", *args).stdout
 
 
 @dataclass
@@ -98,27 +95,12 @@ class Registry:
 
 
 def _custodians(root: Path) -> tuple[list[Running], Custodians]:
-    dirs = [root / f"c{i}" for i in (1, 2, 3)]
-    for i, d in enumerate(dirs, 1):
-        run_custodian("init", "--index", i, "--of", 3, "--threshold", 2, "--data", d)
-    cards = [d / f"card-{i}.json" for i, d in enumerate(dirs, 1)]
-    for d in dirs:
-        run_custodian("deal", "--data", d, *cards)
-    dealings = [d / f"dealing-{i}.json" for i, d in enumerate(dirs, 1)]
-    for d in dirs:
-        run_custodian("join", "--data", d, *dealings)
-    tokens = [run_custodian("client", "registry", "--data", d).strip() for d in dirs]
-    pairs = enumerate(zip(dirs, tokens, strict=True), 1)
-    servers = [start(i, d, tok, root / f"c{i}.log") for i, (d, tok) in pairs]
+    ceremony = custodian_ceremony(root)  # through the custodians' commands, as the demo does
+    servers = [start(i, d, tok, root / f"c{i}.log") for i, (d, tok) in enumerate(ceremony, 1)]
     info = httpx.get(f"{servers[0].url}/api/custodian").json()
     commitments = [bytes.fromhex(c) for c in info["commitments"]]
     endpoints = [Endpoint(s.index, s.url, s.token) for s in servers]
     return servers, Custodians(endpoints, commitments)
-
-
-def _dump(path: Path) -> str:
-    with sqlite3.connect(path) as db:
-        return "\n".join(db.iterdump())
 
 
 @dataclass
@@ -214,7 +196,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                 answers[f"sign {n}"] = r = http.post(path, json=body)
                 sigs.append(base64.b64decode(r.json()["blind_signature"]))
 
-            dump_before = _dump(regdata / "registry.sqlite")
+            dump_before = seizure.dump(regdata / "registry.sqlite")
             spare = member.prepare(uuid, GROUP, key)
             fresh = lambda k: member.request_body(http, k, uuid, spare)  # noqa: E731
             refusals["replayed request"] = http.post(path, json=bodies[1])
@@ -297,7 +279,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
             refusals["no such path"] = http.get("/api/registry/nothing")
             refusals["too large"] = http.post(path, content=b"[" * 20_000)
             refusals["not an object"] = http.post(path, json=[bodies[2]])
-            dump_after = _dump(regdata / "registry.sqlite")
+            dump_after = seizure.dump(regdata / "registry.sqlite")
 
             # The members' devices finalize and register at the election server.
             for q, s in zip(requests, sigs, strict=True):
@@ -406,24 +388,9 @@ def test_bad_requests_are_clear_and_change_nothing(outcome: Outcome, case: str) 
     assert outcome.dump_after == outcome.dump_before
 
 
-def _forms(text: str) -> set[str]:
-    """A document number, phone or name as a seizer would look for it: plain, normalized (also
-    as our OPRF input), and as MD5/SHA-1/SHA-256/SHA-512 in hex and base64."""
-    plain = {text, text.upper(), text.replace(" ", "").replace("-", "")}
-    forms = set(plain)
-    inputs = {p.encode() for p in plain}
-    if text in {doc for _, doc, _ in MEMBERS}:
-        inputs.add(enrol.normalize(text))
-    for p in inputs:
-        for h in ("md5", "sha1", "sha256", "sha512"):
-            digest = hashlib.new(h, p).digest()
-            forms |= {digest.hex(), digest.hex().upper(), base64.b64encode(digest).decode()}
-    return forms
-
-
 def test_a_seized_registry_reveals_no_member(outcome: Outcome) -> None:
     data = outcome.registry.data
-    seized = [_dump(data / "registry.sqlite")]
+    seized = [seizure.dump(data / "registry.sqlite")]
     for path in [*data.rglob("*"), outcome.registry.log]:
         if path.is_file():
             seized.append(path.read_bytes().decode("latin-1"))
@@ -437,7 +404,7 @@ def test_a_seized_registry_reveals_no_member(outcome: Outcome) -> None:
     assert "WITHOUT ROWID" in schema["members"] and "WITHOUT ROWID" in schema["issued"]
     for name, document, phone in MEMBERS:
         for text in (name, document, phone):
-            for form in _forms(text):
+            for form in seizure.forms(text, document=text == document):
                 assert form not in haystack, (text, form)
     # Nothing the registry keeps names a credential: not the registered credentials, their
     # signatures, nor the blinded messages and blind signatures it handled.
@@ -531,8 +498,8 @@ def test_a_seized_registry_with_one_custodian_cannot_test_a_document(outcome: Ou
     """A tag is a function of the joint key: no custodian's share alone, nor any key file or
     token a seizure of the registry and one custodian finds, computes it (the same function
     under the key interpolated from two shares does: the check can see a match)."""
-    dump = _dump(outcome.registry.data / "registry.sqlite")
-    folders = [outcome.work / "custodians" / f"c{i}" for i in (1, 2, 3)]
+    dump = seizure.dump(outcome.registry.data / "registry.sqlite")
+    folders = [outcome.work / "custodians" / f"custodian-{i}" for i in (1, 2, 3)]
     shares = {n: bytes.fromhex((f / "share.key").read_text()) for n, f in enumerate(folders, 1)}
     joint = bytes(32)
     for i in (1, 2):

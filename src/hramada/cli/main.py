@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 from rich.text import Text
 
 from hramada.cli.ceremony import threshold as trustee_threshold
@@ -141,6 +142,47 @@ def verify(
     raise typer.Exit(_print_report(report))
 
 
+def _registry_demo(members: Path | None, out: Path) -> int:
+    """`demo --registry`: run every service, then verify the folder as an observer would."""
+    import httpx
+
+    from hramada.registry.demo import read_members, run_registry_demo
+
+    if members is None:
+        raise typer.BadParameter("--registry needs --members FILE (name,document,phone)")
+    try:
+        read_members(members)
+    except (OSError, ValueError) as e:
+        raise typer.BadParameter(str(e)) from None
+    if out.is_file() or (out.is_dir() and any(out.iterdir())):
+        raise typer.BadParameter(f"{out} is not an empty folder: the demo leaves every file there")
+    say = lambda text: console.print(Text("• ", style="cyan") + Text(text))  # noqa: E731
+    try:
+        with progress_bar() as progress:
+            outcome = run_registry_demo(members, out, say, progress_callback(progress))
+    except (RuntimeError, TimeoutError, OSError, httpx.HTTPError) as e:
+        err.print(Text("error: ", style="red") + Text(str(e)))
+        return EXIT_FAILED
+    console.print(
+        f"Election {outcome.uuid}: {outcome.members} members enrolled, registered and voted."
+    )
+    table = Table(title=Text(f"What each service left in {outcome.folder}"))
+    for column in ("path", "files", "bytes"):
+        table.add_column(column, justify="left" if column == "path" else "right")
+    for entry in sorted(outcome.folder.iterdir()):
+        files = [p for p in entry.rglob("*") if p.is_file()] if entry.is_dir() else [entry]
+        name = entry.name + ("/" if entry.is_dir() else "")
+        table.add_row(Text(name), str(len(files)), str(sum(p.stat().st_size for p in files)))
+    console.print(table)
+    if outcome.result != outcome.expected:
+        err.print(Text("The decrypted result differs from the simulated votes.", style="red"))
+        return EXIT_FAILED
+    console.print(f"Verifying {outcome.folder} as an observer would (hramada verify):")
+    with progress_bar() as progress:
+        report = verify_archive(outcome.folder, progress=progress_callback(progress))
+    return _print_report(report)
+
+
 @app.command()
 def demo(
     voters: Annotated[int, typer.Option(min=1, help="Number of simulated voters.")] = 100,
@@ -152,10 +194,24 @@ def demo(
     weights: Annotated[bool, typer.Option(help="Give voters weights 1 to 3.")] = False,
     revotes: Annotated[bool, typer.Option(help="Let a fifth of the voters vote again.")] = False,
     out: Annotated[Path, typer.Option(help="Folder for the archive.")] = Path("out"),
+    registry: Annotated[
+        bool,
+        typer.Option(
+            help="Anonymous eligibility: custodians, registry and election server as real "
+            "processes; the members of --members enrol, get blind-signed credentials and vote."
+        ),
+    ] = False,
+    members: Annotated[
+        Path | None, typer.Option(help="With --registry: a CSV file name,document,phone.")
+    ] = None,
 ) -> None:
     """Run a complete simulated election, print its result, then verify the archive."""
     from hramada.election.demo import run_demo
 
+    if registry:
+        raise typer.Exit(_registry_demo(members, out))
+    if members is not None:
+        raise typer.BadParameter("--members goes with --registry")
     if threshold > trustees:
         raise typer.BadParameter("threshold cannot exceed the number of trustees")
     with progress_bar() as progress:
