@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from blindrsa_node import Node
 from cryptography.hazmat.primitives.asymmetric import rsa
+from node_driver import Node
 
 from hramada.crypto import blind_rsa as br
 
@@ -15,7 +15,7 @@ VARIANTS = list(br.VARIANTS.values())
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[Node]:
-    driver = Node()
+    driver = Node("blindrsa_driver.mjs")
     yield driver
     driver.close()
 

@@ -4,15 +4,13 @@ combined answer finalized by their client."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from node_driver import Node
 
 from hramada.crypto import oprf
 from hramada.crypto import threshold_oprf as t
@@ -25,38 +23,15 @@ pytestmark = pytest.mark.skipif(NODE is None and not os.environ.get("CI"), reaso
 INPUTS = [b"", b"MP1234567", "\u041a\u041d 7654321".encode(), bytes(range(256))]
 
 
-class Peer:
-    """The voprf-ts driver process, one JSON line each way."""
-
-    def __init__(self) -> None:
-        assert NODE is not None, "node is needed for the voprf-ts interoperability tests"
-        self.proc = subprocess.Popen(
-            [NODE, str(ROOT / "tests/js/voprf_driver.mjs")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-
-    def __call__(self, op: str, **request: Any) -> dict[str, Any]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps({"op": op, **request}) + "\n")
-        self.proc.stdin.flush()
-        reply: dict[str, Any] = json.loads(self.proc.stdout.readline())
-        return reply
-
-
 @pytest.fixture(scope="module")
-def peer() -> Iterator[Peer]:
-    p = Peer()
+def peer() -> Iterator[Node]:
+    p = Node("voprf_driver.mjs")
     yield p
-    assert p.proc.stdin is not None
-    p.proc.stdin.close()
-    p.proc.wait(timeout=10)
+    p.close()
 
 
 @pytest.mark.parametrize("mode", [0, 1])
-def test_same_derived_keys(peer: Peer, mode: int) -> None:
+def test_same_derived_keys(peer: Node, mode: int) -> None:
     seed, info = bytes(range(32)), b"hramada custodians"
     sk, pk = (OPRF, VOPRF)[mode].derive_key_pair(seed, info)
     assert peer("keypair", mode=mode, seed=seed.hex(), info=info.hex()) == {
@@ -66,7 +41,7 @@ def test_same_derived_keys(peer: Peer, mode: int) -> None:
 
 
 @pytest.mark.parametrize("mode", [0, 1])
-def test_their_client_our_server(peer: Peer, mode: int) -> None:
+def test_their_client_our_server(peer: Node, mode: int) -> None:
     suite = (OPRF, VOPRF)[mode]
     sk, pk = oprf.generate_key_pair()
     hexes = [x.hex() for x in INPUTS]
@@ -93,7 +68,7 @@ def test_their_client_our_server(peer: Peer, mode: int) -> None:
 
 
 @pytest.mark.parametrize("mode", [0, 1])
-def test_our_client_their_server(peer: Peer, mode: int) -> None:
+def test_our_client_their_server(peer: Node, mode: int) -> None:
     suite = (OPRF, VOPRF)[mode]
     sk, pk = oprf.generate_key_pair()
     blinds, blinded = zip(*(suite.blind(x) for x in INPUTS), strict=True)
@@ -109,7 +84,7 @@ def test_our_client_their_server(peer: Peer, mode: int) -> None:
     assert outputs == [suite.evaluate(sk, x) for x in INPUTS]
 
 
-def test_their_client_rejects_a_lying_server(peer: Peer) -> None:
+def test_their_client_rejects_a_lying_server(peer: Node) -> None:
     _, pk = oprf.generate_key_pair()
     other, _ = oprf.generate_key_pair()
     blinded = peer("blind", mode=1, pk=pk.hex(), inputs=["00"])
@@ -126,7 +101,7 @@ def test_their_client_rejects_a_lying_server(peer: Peer) -> None:
     assert "error" in out and "outputs" not in out
 
 
-def test_their_threshold_client_with_our_custodians(peer: Peer) -> None:
+def test_their_threshold_client_with_our_custodians(peer: Node) -> None:
     """Their VOPRF client blinds; our custodians answer; a TOPPSS client written on voprf-ts
     checks each proof, names the liar, combines k answers and finalizes to our value."""
     dealing = t.deal(2, 3)

@@ -23,11 +23,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from blindrsa_node import Node
 from conftest import belenios_verify, hramada, needs_belenios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
+from node_driver import Node
 from server_harness import (
     HRAMADA,
     Election,
@@ -66,7 +66,7 @@ def _member(uuid: str, pk: br.PublicKey, group: str = GROUP) -> reg.Request:
 def _browser_member(uuid: str, keys: Path, pk: br.PublicKey) -> tuple[reg.Request, dict[str, str]]:
     """A member whose device runs @cloudflare/blindrsa-ts (node) instead of our library."""
     base = _member(uuid, pk)  # the credential only: blinding is redone by blindrsa-ts
-    node = Node()
+    node = Node("blindrsa_driver.mjs")
     try:
         message = reg.registration_message(uuid, base.public)
         blinded = node("blind", variant=reg.VARIANT.name, spki=pk.to_der().hex(), msg=message.hex())

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from hramada.cli.options import TlsCertOption, TlsKeyOption
 from hramada.cli.output import console, err
 
 custodian_app = typer.Typer(
@@ -144,12 +145,8 @@ def serve(
     overall_burst: Annotated[
         int, typer.Option(help="Evaluations all clients together may make at once.")
     ] = 3000,
-    tls_cert: Annotated[
-        Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
-    ] = None,
-    tls_key: Annotated[
-        Path | None, typer.Option(help="The certificate's private key (PEM).")
-    ] = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
 ) -> None:
     """Answer known clients' blinded points with this share and a proof; keep nothing of them."""
     import uvicorn

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from hramada.cli.options import TlsCertOption, TlsKeyOption
 from hramada.cli.output import console, err, new_password
 
 if TYPE_CHECKING:
@@ -207,12 +208,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
     data: Data = DEFAULT_DATA,
     database: Database = None,
-    tls_cert: Annotated[
-        Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
-    ] = None,
-    tls_key: Annotated[
-        Path | None, typer.Option(help="The certificate's private key (PEM).")
-    ] = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
 ) -> None:
     """Run the tabulation's server: the public report, the voters' form, the moderators'
     review. No access log: no address or user agent is written anywhere."""

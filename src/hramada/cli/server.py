@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
+from hramada.cli.options import TlsCertOption, TlsKeyOption
 from hramada.cli.output import console, err, new_password
 from hramada.server.config import Settings
 
@@ -80,12 +81,8 @@ def serve(
             "(repeatable)."
         ),
     ] = None,
-    tls_cert: Annotated[
-        Path | None, typer.Option(help="Serve HTTPS with this certificate chain (PEM).")
-    ] = None,
-    tls_key: Annotated[
-        Path | None, typer.Option(help="The certificate's private key (PEM).")
-    ] = None,
+    tls_cert: TlsCertOption = None,
+    tls_key: TlsKeyOption = None,
 ) -> None:
     """Run the election server: the voting booth, bulletin board, results and admin console."""
     import os

@@ -1,4 +1,4 @@
-"""@cloudflare/blindrsa-ts run by node (tests/js/blindrsa_driver.mjs): one JSON line each way."""
+"""A JavaScript library run by node through a driver in tests/js/: one JSON line each way."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class Node:
-    """The blindrsa-ts driver, one JSON line each way."""
+    """One driver process (e.g. blindrsa_driver.mjs, voprf_driver.mjs), one JSON line each way."""
 
-    def __init__(self) -> None:
+    def __init__(self, driver: str) -> None:
         node = shutil.which("node")
         assert node is not None, "node is needed for the interoperability tests"
         self.proc = subprocess.Popen(
-            [node, str(ROOT / "tests" / "js" / "blindrsa_driver.mjs")],
+            [node, str(ROOT / "tests" / "js" / driver)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
