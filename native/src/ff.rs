@@ -112,6 +112,14 @@ impl Bn {
         }
         Ok(Bn(b))
     }
+
+    fn dup(&self) -> PyResult<Bn> {
+        let r = unsafe { BN_dup(self.0) };
+        if r.is_null() {
+            return Err(PyMemoryError::new_err("BN_dup"));
+        }
+        Ok(Bn(r))
+    }
 }
 
 fn check(ok: c_int, what: &str) -> PyResult<()> {
@@ -147,22 +155,11 @@ impl Modulus {
         )
     }
 
-    fn dup(b: &Bn) -> PyResult<Bn> {
-        let r = unsafe { BN_dup(b.0) };
-        if r.is_null() {
-            return Err(PyMemoryError::new_err("BN_dup"));
-        }
-        Ok(Bn(r))
-    }
-
     /// acc = acc * b, where None is the empty product.
     fn times(&self, acc: &mut Option<Bn>, b: &Bn, ctx: *mut BnCtx) -> PyResult<()> {
         match acc {
-            None => *acc = Some(Self::dup(b)?),
-            Some(a) => check(
-                unsafe { BN_mod_mul_montgomery(a.0, a.0, b.0, self.mont, ctx) },
-                "BN_mod_mul_montgomery",
-            )?,
+            None => *acc = Some(b.dup()?),
+            Some(a) => self.mul(a, a, b, ctx)?,
         }
         Ok(())
     }
@@ -246,7 +243,7 @@ impl FfGroup {
                 let mut powers = Vec::with_capacity(bits);
                 let cur = m.enter(x, ctx)?;
                 for i in 0..bits {
-                    powers.push(Modulus::dup(&cur)?);
+                    powers.push(cur.dup()?);
                     if i + 1 < bits {
                         m.mul(&cur, &cur, &cur, ctx)?;
                     }
@@ -269,7 +266,7 @@ impl FfGroup {
                 let b = m.enter(base, ctx)?;
                 for _ in 0..rows {
                     let mut row: Vec<Bn> = Vec::with_capacity(255);
-                    row.push(Modulus::dup(&b)?);
+                    row.push(b.dup()?);
                     for _ in 1..255 {
                         let next = Bn::new()?;
                         m.mul(&next, row.last().expect("not empty"), &b, ctx)?;

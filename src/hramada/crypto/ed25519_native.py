@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from hramada_native import Point, Table, multiscalar_vartime
 
+from hramada.crypto.ed25519 import _HEX64, _Q  # the wire format and order, as on the pure path
 from hramada.crypto.group import Element, FixedBase, Group, GroupError
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-_Q = 2**252 + 27742317777372353535851937790883648493
 
 
 def _scalar(k: int) -> bytes:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import gmpy2
 from gmpy2 import mpz
 
-from hramada.crypto.group import Element, FixedBase, Group, GroupError, decode_decimal
+from hramada.crypto.group import (
+    Element,
+    FixedBase,
+    Group,
+    GroupError,
+    decode_decimal,
+    use_native_core,
+)
 
 if TYPE_CHECKING:
     from hramada_native import FfTable
@@ -81,12 +87,10 @@ class FiniteFieldFixedBase(FixedBase):
 
 def _native_core(p: int, q: int) -> FfCore | None:
     """The native core, unless HRAMADA_PURE is set or the core is not built."""
-    if os.environ.get("HRAMADA_PURE"):
+    if not use_native_core():
         return None
-    try:
-        from hramada.crypto.finite_field_native import FfCore
-    except ImportError:
-        return None
+    from hramada.crypto.finite_field_native import FfCore
+
     return FfCore(p, q)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from abc import ABC, abstractmethod
@@ -15,6 +16,17 @@ from typing import Any
 Element = Any
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+
+
+def use_native_core() -> bool:
+    """Whether the groups compute on the native core: it is built and HRAMADA_PURE is not set."""
+    if os.environ.get("HRAMADA_PURE"):
+        return False
+    try:
+        import hramada_native  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class GroupError(ValueError):

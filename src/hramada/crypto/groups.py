@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from hramada.crypto.ed25519 import Ed25519Group
 from hramada.crypto.finite_field import FiniteFieldGroup
-from hramada.crypto.group import Group, GroupError
+from hramada.crypto.group import Group, GroupError, use_native_core
 
 # Public parameters, as published in the Belenios specification and RFC 3526 (group 14).
 _BELENIOS_2048 = dict(
@@ -48,18 +47,16 @@ GROUP_NAMES = ("Ed25519", "BELENIOS-2048", "RFC-3526-2048")
 
 def native_ed25519() -> type[Group] | None:
     """The native Ed25519 group class, unless HRAMADA_PURE is set or the core is not built."""
-    if os.environ.get("HRAMADA_PURE"):
+    if not use_native_core():
         return None
-    try:
-        from hramada.crypto.ed25519_native import Ed25519NativeGroup
-    except ImportError:
-        return None
+    from hramada.crypto.ed25519_native import Ed25519NativeGroup
+
     return Ed25519NativeGroup
 
 
 def core_name() -> str:
     """Which arithmetic this process uses, as `hramada --version` reports it."""
-    return "native" if native_ed25519() else "pure (libsodium/gmpy2)"
+    return "native" if use_native_core() else "pure (libsodium/gmpy2)"
 
 
 @cache

@@ -38,8 +38,9 @@ class ElectionContext:
         return self.election.uuid
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        """Pickled with the group by name and without the table of y (native tables do not
-        pickle): where the context lands (a Ray worker, say), both are built again."""
+        """Pickled with the group by name and without the table of y: where the context lands
+        (a Ray worker, say), it takes that process's `get_group` and its tables of g, and
+        builds the table of y again, rather than unpickling copies of both."""
         fields = (self.election_bytes, self.election, self.group.name, self.fingerprint, self.y)
         return _unpickle_context, (*fields, self.trustees, self.credentials)
 
