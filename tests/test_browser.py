@@ -71,6 +71,18 @@ def log_in(page: Page, base: str) -> None:
         page.problems.clear()  # the 401 of "am I logged in?"
 
 
+def create_election(page: Page, question: str, answers: list[str]) -> str:
+    """On the console's new-election form (name already filled), write the first question with
+    its default answer fields, create the election and return its uuid."""
+    editor = page.locator("#questions fieldset").first
+    editor.locator('[data-field="text"]').fill(question)
+    for input_, name in zip(editor.locator('[data-field="answer"]').all(), answers, strict=True):
+        input_.fill(name)
+    page.click("#new-form button[type=submit]")
+    expect(page.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
+    return page.inner_text("#election-uuid").strip()
+
+
 def vote(page: Page, base: str, uuid: str, credential: str, ticks: list[str]) -> str:
     """Go through the booth; return the tracking code it shows."""
     page.goto(f"{base}/elections/{uuid}/vote")

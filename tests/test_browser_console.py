@@ -5,12 +5,11 @@ election with its key ceremony's progress and restart."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from playwright.sync_api import Browser, Request, expect
 from server_harness import add_admin, cli, running
-from test_browser import browser, log_in, new_page, pytestmark  # noqa: F401  (the fixture and skip)
+from test_browser import browser, create_election, log_in, new_page, pytestmark  # noqa: F401  (the fixture and skip)
 
 
 def test_the_console_refuses_private_credentials_and_hides_setup(
@@ -36,15 +35,7 @@ def test_the_console_refuses_private_credentials_and_hides_setup(
         expect(admin.locator("#new-error")).not_to_be_empty()
         admin.fill("#new-name", "Council 2026")
         expect(admin.locator("#new-error")).to_be_empty()
-        editor = admin.locator("#questions fieldset").first
-        editor.locator('[data-field="text"]').fill("Elect the council")
-        for input_, name in zip(
-            editor.locator('[data-field="answer"]').all(), ["Alena", "Bazyli"], strict=True
-        ):
-            input_.fill(name)
-        admin.click("#new-form button[type=submit]")
-        expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
-        uuid = admin.inner_text("#election-uuid").strip()
+        uuid = create_election(admin, "Elect the council", ["Alena", "Bazyli"])
 
         ca = tmp_path / "ca"
         ca.mkdir()
@@ -127,14 +118,7 @@ def test_a_threshold_election_in_the_console(
         admin.goto(f"{base}/admin#/new")
         admin.fill("#new-name", "Council 2026")
         admin.fill("#new-threshold", "2")
-        editor = admin.locator("#questions fieldset").first
-        editor.locator('[data-field="text"]').fill("Elect the council")
-        for input_, name in zip(
-            editor.locator('[data-field="answer"]').all(), ["Alena", "Bazyli"], strict=True
-        ):
-            input_.fill(name)
-        admin.click("#new-form button[type=submit]")
-        expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
+        create_election(admin, "Elect the council", ["Alena", "Bazyli"])
         links = []
         for name in ["Vilnius", "Warsaw"]:
             admin.fill("#trustee-name", name)

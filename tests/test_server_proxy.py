@@ -5,7 +5,6 @@ from the configured proxies."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import ssl
 import subprocess
@@ -16,9 +15,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import sync_playwright
 from server_harness import ADMIN, Server, add_admin, certificate, free_port
-from test_browser import CHROMIUM, FLAGS, log_in
+from test_browser import CHROMIUM, FLAGS, create_election, log_in
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -124,14 +123,7 @@ def console_in_a_browser(public: str) -> None:
         log_in(admin, public)
         admin.goto(f"{public}/admin#/new")
         admin.fill("#new-name", "Behind the proxy")
-        editor = admin.locator("#questions fieldset").first
-        editor.locator('[data-field="text"]').fill("Adopt the charter?")
-        for input_, name in zip(
-            editor.locator('[data-field="answer"]').all(), ["Yes", "No"], strict=True
-        ):
-            input_.fill(name)
-        admin.click("#new-form button[type=submit]")
-        expect(admin.locator("#election-uuid")).to_have_text(re.compile(r"^\w{14,}$"))
+        create_election(admin, "Adopt the charter?", ["Yes", "No"])
         (session,) = [c for c in context.cookies() if c["name"] == "hramada_session"]
         assert session["secure"] and session["httpOnly"]
         chromium.close()

@@ -58,10 +58,6 @@ class Allocation:
         return {row.name: row.seats for row in self.lists}
 
 
-def _pct(x: Fraction) -> str:
-    return f"{float(x * 100):.2f} %"
-
-
 def divisor(method: Method, k: int) -> Fraction:
     """The divisor for a list's (k+1)-th seat."""
     if method is Method.dhondt:

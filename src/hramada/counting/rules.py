@@ -12,7 +12,7 @@ import msgspec
 from hramada.counting.apportion import Method, QuotaBase, RulesError
 from hramada.counting.lists import Candidate, ListRules, list_problems
 from hramada.counting.referendum import MajorityBase, ReferendumRules
-from hramada.counting.ties import TieRule
+from hramada.counting.ties import DEFAULT_TIE_BREAK, TieRule
 
 RULES_VERSION = 1
 BINDING = re.compile(r"Seat rules: sha256:([0-9a-f]{64})")
@@ -63,9 +63,7 @@ class RulesFile(msgspec.Struct, forbid_unknown_fields=True):
     question: int = 0  # the list question in the election, counted from 0
     threshold: Threshold = msgspec.field(default_factory=Threshold)
     quota_base: QuotaBase = QuotaBase.eligible
-    tie_break: list[TieRule] = msgspec.field(
-        default_factory=lambda: [TieRule.most_votes, TieRule.lot]
-    )
+    tie_break: list[TieRule] = msgspec.field(default_factory=lambda: list(DEFAULT_TIE_BREAK))
     lot_seed: Literal["archive-final-hash"] = "archive-final-hash"
     list_validity: Validity = msgspec.field(default_factory=Validity)
     elected_gender_share: Percent = 0
