@@ -19,7 +19,6 @@ from hramada.counting.council import CouncilResult, council_seats
 from hramada.counting.lists import Candidate
 from hramada.counting.rules import RulesFile, bound_hash, load_rules, rules_hash
 from hramada.counting.steps import Step
-from hramada.protocol.archive import read_archive
 from hramada.verify.verifier import verify_archive
 
 EXIT_FAILED = 1
@@ -97,8 +96,7 @@ def _from_archive(
             f"rules binding: the election is bound to rules sha256:{bound}, "
             f"but {rules_path} is sha256:{rules_hash(data)}"
         )
-    archive_file = path if path.is_file() else next(path.glob("*.bel"))
-    seed = read_archive(archive_file).last_event or ""
+    seed = report.last_event or ""
     turnout = None
     if report.total_weight is not None and report.registered is not None:
         turnout = (report.total_weight, report.registered)

@@ -37,6 +37,7 @@ class Report:
     result: list[list[int]] | None = None  # homomorphic counts, checked against the decryption
     events: int = 0
     registrations: int | None = None  # anonymous registrations checked (registrations.json)
+    last_event: str | None = None  # the hash of the archive's last event (the seed of lots)
 
     @property
     def ok(self) -> bool:

@@ -331,6 +331,7 @@ def verify_archive(
         ray,
     )
     report = verifier.run()
+    report.last_event = archive.last_event
     if verifier.ctx is not None:
         check_registrations(path.parent, verifier.ctx, report)
     return report
