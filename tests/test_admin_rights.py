@@ -28,6 +28,13 @@ def _login(client: httpx.Client, who: tuple[str, str]) -> None:
     assert r.status_code == 200, r.text
 
 
+def _draft(client: httpx.Client, name: str) -> str:
+    """A new election's UUID."""
+    r = client.post("/api/admin/elections", json={"name": name, "questions": QUESTIONS})
+    assert r.status_code == 201, r.text
+    return str(r.json()["uuid"])
+
+
 def test_a_second_admin_needs_a_grant(tmp_path: Path, database: str | None) -> None:
     data = tmp_path / "server"
     add_admin(data, database)  # the first account: the superuser
@@ -35,8 +42,7 @@ def test_a_second_admin_needs_a_grant(tmp_path: Path, database: str | None) -> N
         _login(owner, ADMIN)
         r = owner.post("/api/admin/accounts", json={"username": SECOND[0], "password": SECOND[1]})
         assert r.status_code == 201, r.text
-        r = owner.post("/api/admin/elections", json={"name": "Council", "questions": QUESTIONS})
-        uuid = r.json()["uuid"]
+        uuid = _draft(owner, "Council")
         with server.client() as other:
             _login(other, SECOND)
             # Not the owner: the election is neither listed, readable nor changeable.
@@ -97,10 +103,7 @@ def test_a_repeated_trustee_key_is_logged_once(tmp_path: Path) -> None:
     add_admin(data, None)
     with running(data) as server, server.client() as client:
         _login(client, ADMIN)
-        uuid = client.post(
-            "/api/admin/elections", json={"name": "K", "questions": QUESTIONS}
-        ).json()
-        uuid = uuid["uuid"]
+        uuid = _draft(client, "K")
         link = client.post(f"/api/admin/elections/{uuid}/trustees", json={"name": "T"}).json()
         token = link["link"].rsplit("/", 1)[1]
         cli("trustee", "keygen", "--group", "Ed25519", "--out", tmp_path / "t")
@@ -117,10 +120,7 @@ def test_private_credentials_are_refused_with_a_warning(tmp_path: Path) -> None:
     add_admin(data, None)
     with running(data) as server, server.client() as client:
         _login(client, ADMIN)
-        uuid = client.post(
-            "/api/admin/elections", json={"name": "C", "questions": QUESTIONS}
-        ).json()
-        uuid = uuid["uuid"]
+        uuid = _draft(client, "C")
         private = json.dumps({"v0@x.invalid": "Ab3xyZ9kLmN2pQ7"}).encode()
         r = client.put(f"/api/admin/elections/{uuid}/credentials", content=private)
         assert r.status_code == 400

@@ -139,6 +139,23 @@ def _translations(raw: object) -> Translations | None:
     return {lang: _translation(raw[lang], lang) for lang in LANGUAGES if lang in raw}
 
 
+def keyless_election(template: Template, group: str, uuid: str = "") -> Election:
+    """The election a template makes before its joint key exists (`public_key` empty): all
+    the question, translation and seat-rules checks read."""
+    return Election(
+        version=1,
+        description=template.description,
+        name=template.name,
+        group=group,
+        public_key="",
+        questions=template.questions,
+        uuid=uuid,
+        administrator=template.administrator,
+        credential_authority=template.credential_authority,
+        translations=template.translations,
+    )
+
+
 def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
     """The election template and group an administrator asked for; raises Problem."""
     group = body.get("group", "Ed25519")
@@ -153,16 +170,7 @@ def parse_draft(body: dict[str, Any]) -> tuple[Template, str]:
         questions=[_question(q, i) for i, q in enumerate(questions, 1)],
         translations=_translations(body.get("translations")),
     )
-    probe = Election(
-        version=1,
-        description=template.description,
-        name=template.name,
-        group=group,
-        public_key="",
-        questions=template.questions,
-        uuid="",
-        translations=template.translations,
-    )
+    probe = keyless_election(template, group)
     try:
         check_questions(probe)
         check_translations(probe)
@@ -196,17 +204,8 @@ def bind_rules(
     if not written:
         description = f"{description.rstrip()}\n{binding_line(data)}".lstrip()
     bound = msgspec.structs.replace(template, description=description)
-    probe = Election(
-        version=1,
-        description=bound.description,
-        name=bound.name,
-        group=group,
-        public_key="",
-        questions=bound.questions,
-        uuid="",
-    )
     try:
-        check_election(load_rules(data), probe)
+        check_election(load_rules(data), keyless_election(bound, group))
     except RulesError as e:
         raise Problem(400, "seat rules", str(e)) from None
     return bound, data

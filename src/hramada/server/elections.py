@@ -28,14 +28,20 @@ from hramada.election.setup import make_election, make_trustees, new_uuid
 from hramada.election.trustees import check_trustee_key, election_public_key
 from hramada.protocol.archive import WriteFailed
 from hramada.protocol.canonical import FormatError, decode, sha256_b64
-from hramada.protocol.model import Election, Template, TrusteePublicKey
+from hramada.protocol.model import Template, TrusteePublicKey
 from hramada.protocol.trustees import Trustee
 from hramada.server import adminlog
 from hramada.server.ceremony import Ceremonies, parse_threshold
 from hramada.server.checking import Checker
 from hramada.server.config import Settings
 from hramada.server.council import seats_info
-from hramada.server.drafts import bind_rules, check_window, parse_draft, parse_time
+from hramada.server.drafts import (
+    bind_rules,
+    check_window,
+    keyless_election,
+    parse_draft,
+    parse_time,
+)
 from hramada.server.durability import save_checkpoint
 from hramada.server.live import Live
 from hramada.server.problems import Problem
@@ -334,19 +340,7 @@ class Elections:
         path = self.rules_path(uuid)
         if not path.exists():
             return None
-        election = (
-            box.ctx.election
-            if box
-            else Election(
-                version=1,
-                description=template.description,
-                name=template.name,
-                group=group,
-                public_key="",
-                questions=template.questions,
-                uuid=uuid,
-            )
-        )
+        election = box.ctx.election if box else keyless_election(template, group, uuid)
         result = box.result if box else None
         seed = box.writer.durable_head if box and box.result is not None else None
         turnout = None
