@@ -4,46 +4,20 @@ each proven; known clients only, rate-limited, and nothing about any request kep
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hramada.crypto import oprf
 from hramada.crypto.threshold_oprf import evaluate_share
 from hramada.registry.custodian_store import Custodian, client_hashes, known_client
+from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
 MAX_BATCH = 64
-MAX_BODY = 16 * 1024
-HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
-
-
-class Refused(Exception):
-    def __init__(self, status: int, check: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.check, self.message = status, check, message
-
-
-class Bucket:
-    """A token bucket: `rate` per minute, up to `burst` at once."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.at = burst, time.monotonic()
-
-    def take(self, amount: float) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate / 60.0)
-        self.at = now
-        if self.tokens < amount:
-            return False
-        self.tokens -= amount
-        return True
 
 
 @dataclass
@@ -84,7 +58,7 @@ def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = Non
             if client is None:
                 raise Refused(401, "authentication", "a known client's bearer token is required")
             buckets[client] = Bucket(limits.per_client, limits.per_client_burst)
-        blinded = _blinded(await _body(request))
+        blinded = _blinded(await read_body(request))
         if not buckets[client].take(len(blinded)) or not overall.take(len(blinded)):
             raise Refused(429, "rate", "too many evaluations: wait a minute")
         evaluated, proof = evaluate_share(custodian.share, custodian.share_key, blinded)
@@ -98,26 +72,11 @@ def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = Non
 
     return Starlette(
         routes=[
-            Route("/api/custodian", _guard(public), methods=["GET"]),
-            Route("/api/custodian/evaluate", _guard(evaluate), methods=["POST"]),
+            Route("/api/custodian", guard(public), methods=["GET"]),
+            Route("/api/custodian/evaluate", guard(evaluate), methods=["POST"]),
         ],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
-
-
-async def _body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise Refused(413, "too large", f"the request body is over {MAX_BODY} bytes")
-    body = bytearray()
-    try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY:
-                raise Refused(413, "too large", f"the request body is over {MAX_BODY} bytes")
-    except ClientDisconnect:
-        raise Refused(400, "body", "the request body was cut off") from None
-    return bytes(body)
 
 
 def _blinded(body: bytes) -> list[bytes]:
@@ -141,27 +100,9 @@ def _blinded(body: bytes) -> list[bytes]:
     return out
 
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def _guard(endpoint: Endpoint) -> Endpoint:
-    async def guarded(request: Request) -> Response:
-        try:
-            return await endpoint(request)
-        except Refused as r:
-            return _problem(r.status, r.check, r.message)
-
-    return guarded
-
-
-def _problem(status: int, check: str, message: str) -> Response:
-    body = {"error": {"check": check, "message": message}}
-    return JSONResponse(body, status_code=status, headers=HEADERS)
-
-
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return _problem(404, "path", "no such address on a custodian")
+    return problem(404, "path", "no such address on a custodian")
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return _problem(405, "method", "this address does not take that method")
+    return problem(405, "method", "this address does not take that method")

@@ -28,7 +28,7 @@ from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode, encode
 from hramada.registry import messages as m
 from hramada.registry import registry_store as store
-from hramada.registry.custodian_app import HEADERS, Bucket, Refused, _body, _guard, _problem
+from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
 SESSION_SECONDS = 8 * 3600
 CHALLENGE_SECONDS = 300
@@ -117,7 +117,7 @@ def create_app(engine: Engine, data: Path) -> Starlette:
         return JSONResponse(body, headers=HEADERS)
 
     async def login(request: Request) -> Response:
-        doc = _json(await _body(request))
+        doc = _json(await read_body(request))
         name, password = doc.get("name"), doc.get("password")
         if not isinstance(name, str) or not isinstance(password, str):
             raise Refused(400, "login", 'expected {"name": ..., "password": ...}')
@@ -135,7 +135,7 @@ def create_app(engine: Engine, data: Path) -> Starlette:
 
     async def enrol(request: Request) -> Response:
         who = registrar(request, "registrar")
-        doc = _json(await _body(request))
+        doc = _json(await read_body(request))
         tag = _hex(doc, "tag", m.TAG_HEX)
         member_key = _hex(doc, "member_key", m.KEY_HEX)
         record = _hex(doc, "record", m.SIGNATURE_HEX)
@@ -189,7 +189,7 @@ def create_app(engine: Engine, data: Path) -> Starlette:
     async def sign(request: Request) -> Response:
         uuid = request.path_params["uuid"]
         found = election_keys(uuid)
-        doc = _json(await _body(request))
+        doc = _json(await read_body(request))
         member_key = _hex(doc, "member_key", m.KEY_HEX)
         nonce = _hex(doc, "challenge", m.CHALLENGE_HEX)
         signature = _hex(doc, "signature", m.SIGNATURE_HEX)
@@ -254,21 +254,21 @@ def create_app(engine: Engine, data: Path) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/api/registry", _guard(public), methods=["GET"]),
-            Route("/api/registry/login", _guard(login), methods=["POST"]),
-            Route("/api/registry/members", _guard(enrol), methods=["POST"]),
-            Route("/api/registry/challenge", _guard(challenge), methods=["POST"]),
-            Route("/api/registry/elections/{uuid}", _guard(election), methods=["GET"]),
-            Route("/api/registry/elections/{uuid}/signature", _guard(sign), methods=["POST"]),
-            Route("/api/registry/elections/{uuid}/statement", _guard(statement), methods=["POST"]),
+            Route("/api/registry", guard(public), methods=["GET"]),
+            Route("/api/registry/login", guard(login), methods=["POST"]),
+            Route("/api/registry/members", guard(enrol), methods=["POST"]),
+            Route("/api/registry/challenge", guard(challenge), methods=["POST"]),
+            Route("/api/registry/elections/{uuid}", guard(election), methods=["GET"]),
+            Route("/api/registry/elections/{uuid}/signature", guard(sign), methods=["POST"]),
+            Route("/api/registry/elections/{uuid}/statement", guard(statement), methods=["POST"]),
         ],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return _problem(404, "path", "no such address on the registry")
+    return problem(404, "path", "no such address on the registry")
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
-    return _problem(405, "method", "this address does not take that method")
+    return problem(405, "method", "this address does not take that method")

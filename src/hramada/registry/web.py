@@ -1,0 +1,69 @@
+"""What the registry's and the custodians' HTTP services share: the refusal they raise, its JSON
+problem answer, the bounded body reader and a token bucket for rate limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+
+MAX_BODY = 16 * 1024
+HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
+class Refused(Exception):
+    def __init__(self, status: int, check: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.check, self.message = status, check, message
+
+
+class Bucket:
+    """A token bucket: `rate` per minute, up to `burst` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self, amount: float) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate / 60.0)
+        self.at = now
+        if self.tokens < amount:
+            return False
+        self.tokens -= amount
+        return True
+
+
+async def read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise Refused(413, "too large", f"the request body is over {MAX_BODY} bytes")
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise Refused(413, "too large", f"the request body is over {MAX_BODY} bytes")
+    except ClientDisconnect:
+        raise Refused(400, "body", "the request body was cut off") from None
+    return bytes(body)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def guard(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Refused as r:
+            return problem(r.status, r.check, r.message)
+
+    return guarded
+
+
+def problem(status: int, check: str, message: str) -> Response:
+    body = {"error": {"check": check, "message": message}}
+    return JSONResponse(body, status_code=status, headers=HEADERS)
