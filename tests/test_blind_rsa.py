@@ -107,11 +107,15 @@ def test_signature_from_another_key_is_refused_at_finalize() -> None:
     v = br.PSS_RANDOMIZED
     sk, other = _key(0), _key(1)
     input_msg = br.prepare(v, b"m")
-    blinded = br.blind(v, sk.public, input_msg)
-    while int.from_bytes(blinded.blinded_msg, "big") >= other.public.n:
-        blinded = br.blind(v, sk.public, input_msg)  # the other key must be able to sign it
+    while True:  # the other key must be able to sign it, and its answer must be below n
+        blinded = br.blind(v, sk.public, input_msg)
+        if int.from_bytes(blinded.blinded_msg, "big") >= other.public.n:
+            continue
+        forged = br.blind_sign(other, blinded.blinded_msg)
+        if int.from_bytes(forged, "big") < sk.public.n:
+            break
     with pytest.raises(br.BlindRSAError, match="invalid signature"):
-        br.finalize(v, sk.public, input_msg, br.blind_sign(other, blinded.blinded_msg), blinded.inv)
+        br.finalize(v, sk.public, input_msg, forged, blinded.inv)
 
 
 @_SLOW
