@@ -18,6 +18,7 @@ from hramada.booth.pages import STATIC_DIR
 from hramada.server import api, ceremony_api, web
 from hramada.server.checking import Checker
 from hramada.server.config import Settings
+from hramada.server.cors import MemberPageCors
 from hramada.server.database import connect
 from hramada.server.elections import Elections
 from hramada.server.limits import Penalties, unexpected
@@ -134,7 +135,7 @@ def create_app(settings: Settings) -> Starlette:
             *web.routes,
             Mount("/static", StaticFiles(directory=STATIC_DIR)),
         ],
-        middleware=[Middleware(SecurityHeaders), Middleware(Failures)],
+        middleware=[Middleware(MemberPageCors), Middleware(SecurityHeaders), Middleware(Failures)],
         exception_handlers={Problem: problem_answer, 404: not_found, 405: not_found},
         lifespan=lifespan,
     )

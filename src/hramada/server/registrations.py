@@ -129,6 +129,7 @@ class Registrations:
             "uuid": uuid,
             "name": msgspec.json.decode(row.template).get("name"),
             "registration": row.registration,
+            "group": row.group_name,  # the device makes its credential in this group
             "registry": msgspec.to_builtins(key),
             "binding": reg.binding(key),
             "message": "prefix || 'hramada-registration/1\\n' || uuid || '\\n' || credential",
