@@ -12,6 +12,7 @@ const ENTRIES = {
   booth: `${SRC}/booth.js`,
   admin: `${SRC}/admin.js`,
   board: `${SRC}/board.js`,
+  member: `${SRC}/member.js`, // the member's page, served by the registry
   worker: `${SRC}/crypto/worker.js`, // the booth's Web Worker: makes the ballot off the page
 };
 

@@ -202,6 +202,10 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("error.html", {"status": 404, "check": "request", "message": "No such election <here>"}),
+    (
+        "member.html",
+        {"servers": ["https://v.example", "http://127.0.0.1:8000"], "delay": (30, 300)},
+    ),
     ("error.html", {"status": 418, "check": "teapot", "message": "I am a teapot"}),
     *PVT_CASES,
 ]
@@ -330,7 +334,9 @@ def test_page_details() -> None:
     catalog = json.loads(vote.data_blocks["messages"])
     assert "vote.js.credential_checksum" in catalog and "check.credential" in catalog
     closed = render("vote.html", "en", election=election(voting=False))
-    assert 'id="booth"' not in closed and "/static/js/booth.js" not in closed
+    assert 'id="booth"' not in closed and 'id="messages"' not in closed
+    # the script still runs: it removes a credential the member page handed over in the address
+    assert '<script type="module" src="/static/js/booth.js">' in closed
 
     board = render("board.html", "en", election=election(), ballots=BALLOTS, chain_head="HEAD")
     assert BALLOTS[0]["tracking_code"] in board and "HEAD" in board

@@ -173,17 +173,39 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
     data: DataOption = DEFAULT_DATA,
     database: DatabaseOption = None,
+    election_server: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An election server the member page may register at (its address; repeat "
+            "for several). The page talks to no other."
+        ),
+    ] = None,
+    registration_delay: Annotated[
+        str,
+        typer.Option(
+            help="MIN:MAX seconds the member page waits, at random, before it posts a "
+            "registration (so its arrival does not match the blind signature's time)."
+        ),
+    ] = "30:300",
 ) -> None:
-    """Serve enrolment (registrars), blind signatures (members) and issuance statements."""
+    """Serve enrolment (registrars), blind signatures (members), issuance statements, and the
+    member's page at /member."""
     import uvicorn
 
     from hramada.registry import registry_store as store
+    from hramada.registry.member_page import MemberPage, delay, origin
     from hramada.registry.service import create_app
 
+    try:
+        member = MemberPage(
+            tuple(origin(u) for u in election_server or []), delay(registration_delay)
+        )
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
     engine = store.open_database(data, database)
     err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
     uvicorn.run(
-        create_app(engine, data),
+        create_app(engine, data, member),
         host=host,
         port=port,
         access_log=False,  # no client addresses, no paths, no bodies in any log

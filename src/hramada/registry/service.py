@@ -28,6 +28,8 @@ from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode, encode
 from hramada.registry import messages as m
 from hramada.registry import registry_store as store
+from hramada.registry.member_page import MemberPage
+from hramada.registry.member_page import routes as member_routes
 from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
 SESSION_SECONDS = 8 * 3600
@@ -74,7 +76,7 @@ def _verify(key: str | bytes, message: bytes, signature: str) -> bool:
     return True
 
 
-def create_app(engine: Engine, data: Path) -> Starlette:
+def create_app(engine: Engine, data: Path, member: MemberPage | None = None) -> Starlette:
     sessions: dict[str, tuple[store.Registrar, float]] = {}  # memory only
     challenges: dict[str, float] = {}  # outstanding challenges and their expiry
     failures = Bucket(60.0, 20.0)  # failed logins per minute, everyone together
@@ -261,6 +263,7 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             Route("/api/registry/elections/{uuid}", guard(election), methods=["GET"]),
             Route("/api/registry/elections/{uuid}/signature", guard(sign), methods=["POST"]),
             Route("/api/registry/elections/{uuid}/statement", guard(statement), methods=["POST"]),
+            *member_routes(member or MemberPage()),
         ],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )

@@ -10,6 +10,19 @@ const booth = $('booth');
 const STEPS = ['credential', 'choices', 'review', 'done', 'audit'];
 const MARKERS = { credential: 'credential', choices: 'choices', review: 'review', done: 'review', audit: 'review' };
 
+/**
+ * A credential the member page handed over in the address's fragment (#credential=...): taken
+ * at once and removed from the address bar and the history, whether or not the vote is open.
+ */
+function takeHandedCredential() {
+  const given = new URLSearchParams(window.location.hash.slice(1)).get('credential');
+  if (given === null) return null;
+  window.history.replaceState(window.history.state, '', window.location.pathname + window.location.search);
+  return given;
+}
+
+const handed = takeHandedCredential();
+
 // What the booth holds while the voter votes; nothing of it is stored anywhere.
 const state = { electionText: '', trusteesText: '', election: null, listing: null, listed: null, credential: null, plaintexts: null, busy: false, auditUrl: null };
 
@@ -319,6 +332,7 @@ async function start() {
   $('audit').addEventListener('click', onAudit);
   $('audit-back').addEventListener('click', leaveAudit);
   $('vote-again').addEventListener('click', () => showStep('credential'));
+  if (handed) $('credential').value = handed;
   showStep('credential', false);
 }
 

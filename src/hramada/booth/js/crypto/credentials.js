@@ -25,6 +25,21 @@ function groups(raw, sizes) {
 }
 
 /**
+ * A fresh credential XXX-XXX-XXX-XXX-XXX from the browser's CSPRNG, as crypto/credentials.py
+ * `generate_credential` makes one: 14 uniformly random Base58 characters and a checksum.
+ */
+export function generateCredential() {
+  let token = '';
+  while (token.length < TOKEN) {
+    for (const b of globalThis.crypto.getRandomValues(new Uint8Array(TOKEN))) {
+      if (b < 232 && token.length < TOKEN) token += BASE58[b % 58]; // 232 = 4 * 58: unbiased
+    }
+  }
+  const check = BASE58[Number(53n - (b58Value(token) % 53n))];
+  return groups(token + check, [3, 3, 3, 3, 3]);
+}
+
+/**
  * The canonical spelling of a credential the voter typed: XXX-XXX-XXX-XXX-XXX (with or without
  * dashes, checksum verified), or the 22-character XXXXX-XXXXXX-XXXXX-XXXXXX form. Whitespace is
  * ignored. Throws an Error whose .code is "credential-character" (with .character, the first

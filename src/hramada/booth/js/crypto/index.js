@@ -4,7 +4,9 @@ import { deriveSecret } from './credentials.js';
 import { keyOf } from './election.js';
 
 export { checkAudit } from './audit.js';
-export { listedKeys, normalizeCredential } from './credentials.js';
+export { generateCredential, listedKeys, normalizeCredential } from './credentials.js';
+export { getGroup } from './groups.js';
+export { deriveSecret };
 export { loadElection } from './election.js';
 export { validatePlaintexts } from './plaintexts.js';
 
