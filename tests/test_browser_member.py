@@ -214,6 +214,20 @@ def test_members_get_credentials_on_the_member_page_and_vote(
         _refused(again, "The election server could not be reached")
         again.fill("#election-server", "https://elsewhere.example")
         _refused(again, "This registry does not work with the election server")
+        # Another election whose server holds other registry keys than this registry's.
+        other = _ok(server.post("/api/admin/elections", json=draft)).json()["uuid"]
+        for folder, election in ((tmp_path / "k2", None), (tmp_path / "k3", other)):
+            _run("registry", "keygen", "--out", folder, "--bits", "2048")
+            if election is None:
+                key = (folder / "registry_key.json").read_bytes()
+                _ok(server.put(f"/api/admin/elections/{other}/registry", content=key))
+                _ok(server.post(f"/api/admin/elections/{other}/registration/open"))
+            else:
+                _run("registry", "election", "--keys", folder, "--election", election,
+                     "--data", registry_data)  # fmt: skip
+        again.fill("#election-server", server_url)
+        again.fill("#election-uuid", other)
+        _refused(again, "do not use the same registry key")
         again.click("#forget")
         expect(again.locator("#step-key")).to_be_visible()
         assert _storage(again) == 0

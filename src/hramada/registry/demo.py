@@ -30,7 +30,7 @@ from hramada.election.demo import DEMO_TEMPLATE, random_plaintext
 from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import decode
 from hramada.protocol.secret_files import private_folder, write_secret
-from hramada.registry import enrol, member
+from hramada.registry import enrol, member, member_code
 from hramada.registry import registry_store as store
 from hramada.registry.custodian_client import load_custodians
 from hramada.server.accounts import create_admin
@@ -263,11 +263,12 @@ def run_registry_demo(
         say(f"Registrar: enrols the {len(people)} lines, typing each document number")
         tags = load_custodians(custodians_file)
         session = enrol.login(registry, REGISTRAR, passwords[REGISTRAR])
-        # Each member's device: its member key, nothing else. The demo, which plays everyone,
-        # knows which line is whose; the registry only sees that a tag came back (200).
+        # Each member's device: its member key, from the code the member writes down (as on the
+        # member page), nothing else. The demo, which plays everyone, knows which line is whose;
+        # the registry only sees that a tag came back (200).
         devices: dict[bytes, SigningKey] = {}
         for n, person in enumerate(people, 1):
-            device = SigningKey.generate()
+            device = member_code.member_key(member_code.new_code())
             r = enrol.enrol(registry, session, tags, registrar_key, person.document,
                             device.verify_key.encode().hex())  # fmt: skip
             _check(r, 201, 200)
