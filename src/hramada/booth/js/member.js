@@ -158,7 +158,7 @@ async function onElection(event) {
   } catch {
     server = '';
   }
-  if (!/^[1-9A-HJ-NP-Za-km-z]{10,64}$/.test(uuid)) return fail('member.js.uuid');
+  if (!/^[1-9A-HJ-NP-Za-km-z]{14,64}$/.test(uuid)) return fail('member.js.uuid'); // as setup.check_uuid
   if (!servers.includes(server)) return fail('member.js.server_not_allowed', { server: server || '—' });
   const button = $('get-credential');
   button.disabled = true;
@@ -199,10 +199,16 @@ async function post() {
   } catch (error) {
     const duplicate = error instanceof Refusal && error.status === 409 && error.check === 'duplicate';
     if (!duplicate) {
-      // Ours arrived before an answer was lost: it is registered. Anything else: say why.
+      // (A duplicate is ours, whose answer was lost: it is registered.) Anything else: say why;
+      // retry what may pass later, forget what never will (registration closed, refused).
       say($('member-status'), '');
       fail(...explain(error));
-      $('retry').hidden = !(error instanceof Refusal) || (error.status !== 0 && error.status < 500);
+      const later = error instanceof Refusal && (error.status === 0 || error.status === 429 || error.status >= 500);
+      $('retry').hidden = !later;
+      if (!later) {
+        sessionStorage.removeItem(PENDING);
+        state.pending = null;
+      }
       return;
     }
   }
@@ -240,6 +246,8 @@ async function forgetEverything() {
 
 function start() {
   root.hidden = false;
+  // Switching the language keeps the election given in the fragment.
+  for (const link of document.querySelectorAll('.languages a')) link.href = link.getAttribute('href') + window.location.hash;
   $('new-code').addEventListener('click', onNewCode);
   $('code-written').addEventListener('click', onCodeWritten);
   $('code-form').addEventListener('submit', onCode);
