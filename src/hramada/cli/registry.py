@@ -204,6 +204,8 @@ def serve(
         raise typer.BadParameter(str(e)) from None
     engine = store.open_database(data, database)
     err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
+    if not member.servers:
+        err.print("note: the member page at /member needs --election-server to register anywhere")
     uvicorn.run(
         create_app(engine, data, member),
         host=host,

@@ -251,8 +251,8 @@ def run_registry_demo(
             store.add_registrar(db, name, role, passwords[name], record)
         db.dispose()
         registry_url = services.enter_context(
-            _service(["registry", "serve", "--data", registry_data], logs / "registry.log",
-                     "/api/registry")
+            _service(["registry", "serve", "--data", registry_data, "--election-server",
+                      server_url], logs / "registry.log", "/api/registry")
         )  # fmt: skip
         registry = services.enter_context(httpx.Client(base_url=registry_url, timeout=120))
         public = (keys / "registry_key.json").read_bytes()
