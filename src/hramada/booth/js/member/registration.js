@@ -8,8 +8,8 @@ import { signWith } from './code.js';
 const encoder = new TextEncoder();
 const VARIANT = 'RSABSSA-SHA384-PSS-Randomized';
 
-export const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
-export const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
+const fromBase64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 const toHex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 function concat(...parts) {
