@@ -70,6 +70,9 @@ def test_every_message_of_the_page_script_is_in_every_catalog() -> None:
     [
         ("https://Vote.Example.org/", "https://vote.example.org"),
         ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("https://vote.example.org:443", "https://vote.example.org"),  # as browsers spell it
+        ("http://[::1]:80/", "http://[::1]"),
+        ("https://vote.example.org:99999", None),
         ("ftp://vote.example.org", None),
         ("https://vote.example.org/elections", None),
         ("https://vote.example.org/?x=1", None),

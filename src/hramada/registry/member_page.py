@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from hramada.booth.i18n import negotiate
 from hramada.booth.pages import STATIC_DIR, render
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 DEFAULT_DELAY = (30, 300)  # seconds between the registry's answer and the registration
 
 
@@ -26,13 +27,22 @@ class MemberPage:
 
 
 def origin(url: str) -> str:
-    """scheme://host[:port] of an election server's address; ValueError if it is not one."""
+    """An election server's origin as the page's `new URL(...).origin` spells it (lower-case
+    host, no default port), from its address; ValueError if it is not one."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise ValueError(f"{url!r}: an election server is http(s)://host[:port]")
+    wrong = ValueError(f"{url!r}: an election server is http(s)://host[:port]")
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
+        raise wrong
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{url!r}: an election server is http(s)://host[:port]")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+        raise wrong
+    try:
+        port = parts.port
+    except ValueError:
+        raise wrong from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{host}" + (
+        "" if port in (None, DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    )
 
 
 def delay(text: str) -> tuple[int, int]:
