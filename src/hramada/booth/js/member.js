@@ -176,12 +176,16 @@ async function onElection(event) {
 function wait() {
   show('wait');
   $('retry').hidden = true;
+  const seconds = () => Math.ceil((state.pending.due - Date.now()) / 1000);
+  // Said once to screen readers; the countdown itself is for the eyes.
+  say($('member-status'), seconds() > 0 ? t('member.js.countdown', { seconds: seconds() }) : '');
   const tick = () => {
-    const left = Math.ceil((state.pending.due - Date.now()) / 1000);
+    const left = seconds();
     if (left > 0) {
-      say($('member-status'), t('member.js.countdown', { seconds: left }));
+      say($('countdown').querySelector('code'), `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`);
       return;
     }
+    say($('countdown').querySelector('code'), '');
     clearInterval(state.timer);
     state.timer = null;
     post();
