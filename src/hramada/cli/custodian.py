@@ -158,8 +158,9 @@ def serve(
     """Answer known clients' blinded points with this share and a proof; keep nothing of them."""
     import uvicorn
 
-    from hramada.registry.custodian_app import Limits, create_app, origin
+    from hramada.registry.custodian_app import Limits, create_app
     from hramada.registry.custodian_store import StoreError, load_custodian, open_database
+    from hramada.registry.web import origin
 
     if (tls_cert is None) != (tls_key is None):
         raise _fail("--tls-cert and --tls-key go together")

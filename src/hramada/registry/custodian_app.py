@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -37,16 +36,6 @@ class Limits:
     overall: float = 30000.0
     overall_burst: float = 3000.0
     failures: float = 60.0
-
-
-def origin(text: str) -> str:
-    """A web origin as browsers send it (`https://host[:port]`, no path), or ValueError."""
-    parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise ValueError(f"{text!r} is not an origin such as https://registry.example")
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{text!r} is not an origin such as https://registry.example")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 class OriginsAllowed:

@@ -1,10 +1,11 @@
 """What the registry's and the custodians' HTTP services share: the refusal they raise, its JSON
-problem answer, the bounded body reader and a token bucket for rate limits."""
+problem answer, the bounded body reader, a token bucket for rate limits, and web origins."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -67,3 +68,13 @@ def guard(endpoint: Endpoint) -> Endpoint:
 def problem(status: int, check: str, message: str) -> Response:
     body = {"error": {"check": check, "message": message}}
     return JSONResponse(body, status_code=status, headers=HEADERS)
+
+
+def origin(text: str) -> str:
+    """A web origin as browsers send it (`https://host[:port]`, no path), or ValueError."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ValueError(f"{text!r} is not an origin such as https://registry.example")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{text!r} is not an origin such as https://registry.example")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
