@@ -3,6 +3,7 @@ three custodians of one key ceremony, an impostor custodian of another, and the 
 registrar logs in, loads its two files, enrols and re-enrols a member; the tag the page stored
 equals the one the Python client computes; a custodian down or answering with a wrong key is
 named and the others used; and no request the page sends carries the document number."""
+# ruff: noqa: RUF001  (the registrar types Cyrillic look-alikes; the page speaks Ukrainian)
 
 from __future__ import annotations
 
@@ -276,6 +277,7 @@ def test_the_page_in_six_languages_and_its_headers(browser: Browser, services: S
         assert r.status_code == 200 and f"<h1>{title}</h1>" in r.text, lang
     r = httpx.get(f"{s.registry}/registrar?lang=lt")
     assert r.cookies["lang"] == "lt"
+    assert 'class="brand" href="/registrar"' in r.text and 'href="/"' not in r.text
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     connect = csp.split("connect-src ")[1].split(";")[0].split()
@@ -299,3 +301,14 @@ def test_the_page_in_six_languages_and_its_headers(browser: Browser, services: S
     expect(page.locator("#custodians-list li").first).to_contain_text("не дозволено")
     expect(page.locator("#enrol-button")).to_be_disabled()
     assert page.problems == []  # type: ignore[attr-defined]
+
+    # Only a registrar's account enrols; a wrong password is said so in the page's language.
+    for name, password, said in [
+        ("board", PASSWORD, "board — не обліковий запис реєстратора"),
+        (NAME, "not the password", "Невідомий реєстратор або неправильний пароль."),
+    ]:
+        page.fill("#login-name", name)
+        page.fill("#login-password", password)
+        page.click("#login-form button[type=submit]")
+        expect(page.locator("#login-outcome")).to_contain_text(said)
+    expect(page.locator("#enrol-missing")).to_contain_text("увійдіть")

@@ -26,6 +26,7 @@ from server_harness import HRAMADA, certificate, free_port
 from hramada.crypto import oprf
 from hramada.crypto import threshold_oprf as t
 from hramada.crypto.oprf import VOPRF
+from hramada.registry import web
 from hramada.registry.custodian_client import (
     Custodians,
     CustodiansFailed,
@@ -527,3 +528,28 @@ def test_cors_for_the_allowed_registrar_pages_only(
         "custodian", "serve", "--data", str(c.data), "--allow-origin", "https://x.example/page"
     )
     assert bad.returncode == 1 and "not an origin" in bad.stdout + bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "origin"),
+    [
+        ("https://Registry.Example", "https://registry.example"),
+        ("https://registry.example:443/", "https://registry.example"),
+        ("http://127.0.0.1:8200", "http://127.0.0.1:8200"),
+        ("https://[::1]:8443", "https://[::1]:8443"),
+        ("https://registry.example:80", "https://registry.example:80"),
+        ("https://registry.example/registrar", None),
+        ("https://registry.example?x=1", None),
+        ("https://user@registry.example", None),
+        ("ftp://registry.example", None),
+        ("registry.example", None),
+        ("https://registry.example:99999", None),
+    ],
+)
+def test_origins_as_browsers_send_them(given: str, origin: str | None) -> None:
+    """The browser's Origin header drops the default port and upper case: so do the options."""
+    if origin is None:
+        with pytest.raises(ValueError, match="not an origin"):
+            web.origin(given)
+    else:
+        assert web.origin(given) == origin

@@ -67,7 +67,9 @@ def routes(custodian_origins: Sequence[str]) -> list[BaseRoute]:
         lang = negotiate(
             requested, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
         )
-        html = render("registrar.html", lang, custodian_origins=list(custodian_origins))
+        html = render(
+            "registrar.html", lang, home="/registrar", custodian_origins=list(custodian_origins)
+        )
         response = HTMLResponse(html, headers={"cache-control": "no-store"})
         if requested == lang:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")

@@ -70,11 +70,22 @@ def problem(status: int, check: str, message: str) -> Response:
     return JSONResponse(body, status_code=status, headers=HEADERS)
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def origin(text: str) -> str:
-    """A web origin as browsers send it (`https://host[:port]`, no path), or ValueError."""
+    """A web origin as browsers send it (`https://host[:port]`, no path, no default port), or
+    ValueError."""
     parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
-        raise ValueError(f"{text!r} is not an origin such as https://registry.example")
+    wrong = ValueError(f"{text!r} is not an origin such as https://registry.example")
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
+        raise wrong
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"{text!r} is not an origin such as https://registry.example")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+        raise wrong
+    try:
+        port = parts.port
+    except ValueError:
+        raise wrong from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = "" if port in (None, DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{shown}"
