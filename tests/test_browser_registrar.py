@@ -300,6 +300,12 @@ def test_the_page_in_six_languages_and_its_headers(browser: Browser, services: S
     expect(page.locator("#custodians-outcome")).to_contain_text("менш ніж до 2")
     expect(page.locator("#custodians-list li").first).to_contain_text("не дозволено")
     expect(page.locator("#enrol-button")).to_be_disabled()
+    doc["custodians"] = doc["custodians"][:1]
+    (s.root / "one.json").write_text(json.dumps(doc))
+    (s.root / "broken.json").write_text("{")
+    for name, said in [("one.json", "не менше 2"), ("broken.json", "це не JSON")]:
+        page.set_input_files("#custodians-file", str(s.root / name))
+        expect(page.locator("#custodians-outcome")).to_contain_text(said)
     assert page.problems == []  # type: ignore[attr-defined]
 
     # Only a registrar's account enrols; a wrong password is said so in the page's language.

@@ -102,7 +102,8 @@ $('custodians-file').addEventListener('change', async () => {
         outcome(out, 'ok', t('registrar.js.custodians_loaded', { count: pinned.custodians.length, needed: pinned.threshold }));
       }
     } catch (error) {
-      const reason = error instanceof CustodiansFileError ? error.message : String(error);
+      if (!(error instanceof CustodiansFileError)) throw error;
+      const reason = t(`registrar.js.file.${error.code}`, error.values);
       outcome(out, 'bad', t('registrar.js.custodians_unreadable', { reason }));
     }
   }

@@ -12,8 +12,14 @@ const group = Oprf.getGroup(SUITE);
 const ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 const TIMEOUT_MS = 15000;
 
-/** The custodians file cannot be used; `reason` names what is wrong with it (in English). */
-export class CustodiansFileError extends Error {}
+/** The custodians file cannot be used: `code` names what is wrong, `values` where. */
+export class CustodiansFileError extends Error {
+  constructor(code, values = {}) {
+    super(code);
+    this.code = code;
+    this.values = values;
+  }
+}
 
 /** Fewer than k custodians gave a valid answer; `failures` says what each of the others did. */
 export class CustodiansFailed extends Error {
@@ -40,14 +46,14 @@ function inverse(n) {
   return acc;
 }
 
-function element(text, what) {
-  if (typeof text !== 'string' || !/^[0-9a-fA-F]{64}$/.test(text)) throw new CustodiansFileError(`${what}: not 64 hex digits`);
+function element(text, n) {
+  if (typeof text !== 'string' || !/^[0-9a-fA-F]{64}$/.test(text)) throw new CustodiansFileError('commitment', { n });
   try {
     const e = group.desElt(hexToBytes(text));
     if (e.isIdentity()) throw new Error('identity');
     return e;
   } catch {
-    throw new CustodiansFileError(`${what}: not a ristretto255 element`);
+    throw new CustodiansFileError('commitment', { n });
   }
 }
 
@@ -60,28 +66,28 @@ export function parseCustodians(text) {
   try {
     doc = JSON.parse(text);
   } catch {
-    throw new CustodiansFileError('not JSON');
+    throw new CustodiansFileError('json');
   }
   if (!doc || !Array.isArray(doc.commitments) || !Array.isArray(doc.custodians) || !doc.commitments.length) {
-    throw new CustodiansFileError('expected "commitments" and "custodians" lists');
+    throw new CustodiansFileError('shape');
   }
-  const commitments = doc.commitments.map((c, j) => element(c, `commitment ${j}`));
+  const commitments = doc.commitments.map((c, j) => element(c, j + 1));
   const custodians = doc.custodians.map((c) => {
     const index = c && c.index;
-    if (!Number.isInteger(index) || index < 1 || index > 255) throw new CustodiansFileError(`custodian index ${index}`);
+    if (!Number.isInteger(index) || index < 1 || index > 255) throw new CustodiansFileError('index', { index: String(index) });
     let url;
     try {
       url = new URL(String(c.url));
     } catch {
-      throw new CustodiansFileError(`custodian ${index}: not an address`);
+      throw new CustodiansFileError('url', { index });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CustodiansFileError(`custodian ${index}: not http(s)`);
-    if (typeof c.token !== 'string' || !c.token) throw new CustodiansFileError(`custodian ${index}: no token`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CustodiansFileError('url', { index });
+    if (typeof c.token !== 'string' || !c.token) throw new CustodiansFileError('token', { index });
     const base = url.href.replace(/\/+$/, '');
     return { index, url: base, origin: url.origin, token: c.token, key: shareKey(index, commitments) };
   });
   if (new Set(custodians.map((c) => c.index)).size !== custodians.length || custodians.length < commitments.length) {
-    throw new CustodiansFileError('custodians must be distinct and at least the threshold');
+    throw new CustodiansFileError('count', { needed: commitments.length });
   }
   return { commitments, threshold: commitments.length, custodians };
 }
