@@ -22,7 +22,7 @@ import seizure
 from nacl.signing import SigningKey
 from playwright.sync_api import Browser, Page, Request, expect
 from server_harness import HRAMADA, free_port
-from test_browser import browser, new_page, pytestmark  # noqa: F401  (the fixture and skip)
+from test_browser import SHOTS, browser, new_page, pytestmark  # noqa: F401  (the fixture and skip)
 from test_custodian_service import Running, start
 
 from hramada.registry import enrol
@@ -197,6 +197,8 @@ def test_a_registrar_enrols_and_re_enrols_a_member(browser: Browser, services: S
     _enrol(page, new, TYPED_AGAIN)
     expect(page.locator("#enrol-outcome")).to_contain_text("The old key no longer works.")
     assert s.members() == [(want, new.verify_key.encode().hex())]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "registrar-en.png"), full_page=True)
 
     # The same key once more: refused with the registry's own words.
     _enrol(page, new, TYPED_AGAIN)
