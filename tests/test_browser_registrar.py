@@ -218,6 +218,17 @@ def test_a_registrar_enrols_and_re_enrols_a_member(browser: Browser, services: S
     evaluations = [r for r in sent if r.url.endswith("/api/custodian/evaluate")]
     enrolments = [r for r in sent if r.url.endswith("/api/registry/members")]
     assert len(enrolments) == 3 and len(evaluations) >= 6  # the capture saw the calls
+    # Each custodian gets its own token only, and a fresh random point each time (the same
+    # document three times: no custodian can tell); the registry gets no custodian's token.
+    tokens = {c.url: c.token for c in s.custodians}
+    for r in evaluations:
+        url = r.url.removesuffix("/api/custodian/evaluate")
+        assert r.headers["authorization"] == f"Bearer {tokens[url]}"
+    points = [json.loads(r.post_data or "")["blinded"] for r in evaluations]
+    assert all(len(p) == 1 for p in points) and len({p[0] for p in points}) == 3
+    for r in enrolments:
+        assert set(json.loads(r.post_data or "")) == {"tag", "member_key", "record"}
+        assert not any(t in " ".join(r.headers.values()) for t in tokens.values())
     _assert_never_sent(sent, [TYPED, TYPED_AGAIN, DOCUMENT])
     assert "Passport of New Belarus" not in " ".join(r.post_data or "" for r in sent)
     assert page.problems == [] or all("409" in p for p in page.problems)  # type: ignore[attr-defined]
