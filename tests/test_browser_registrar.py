@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 import seizure
+from conftest import hramada
 from nacl.signing import SigningKey
 from playwright.sync_api import Browser, Page, Request, expect
 from server_harness import HRAMADA, free_port
@@ -300,6 +301,9 @@ def test_the_page_in_six_languages_and_its_headers(browser: Browser, services: S
     }
     assert r.headers["x-frame-options"] == "DENY" and r.headers["referrer-policy"] == "no-referrer"
     assert httpx.get(f"{s.registry}/static/js/registrar.js").status_code == 200
+    bad = hramada("registry", "serve", "--data", str(s.root / "unused"),
+                  "--custodian-origin", "https://custodian.example/api")  # fmt: skip
+    assert bad.returncode == 1 and "not an origin" in bad.stderr
 
     # A custodian this registry's page may not reach is named before anything is asked.
     outsider = f"http://127.0.0.1:{free_port()}"
