@@ -13,6 +13,7 @@ const ENTRIES = {
   admin: `${SRC}/admin.js`,
   board: `${SRC}/board.js`,
   member: `${SRC}/member.js`, // the member's page, served by the registry
+  registrar: `${SRC}/registrar.js`, // the registry's enrolment page
   worker: `${SRC}/crypto/worker.js`, // the booth's Web Worker: makes the ballot off the page
 };
 

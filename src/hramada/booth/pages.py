@@ -34,6 +34,7 @@ PAGES = (
     "pvt_submit.html",
     "pvt_moderate.html",
     "member.html",
+    "registrar.html",
 )
 
 # The page and file addresses the templates link to (the server routes them).

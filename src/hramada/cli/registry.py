@@ -173,6 +173,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
     data: DataOption = DEFAULT_DATA,
     database: DatabaseOption = None,
+    custodian_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A custodian the registrar page may ask from the browser, e.g. "
+            "https://custodian-1.example (repeat for each; each custodian serves with "
+            "--allow-origin set to this registry)."
+        ),
+    ] = None,
     election_server: Annotated[
         list[str] | None,
         typer.Option(
@@ -188,13 +196,14 @@ def serve(
         ),
     ] = "30:300",
 ) -> None:
-    """Serve enrolment (registrars), blind signatures (members), issuance statements, and the
-    member's page at /member."""
+    """Serve enrolment (registrars, with their page at /registrar), blind signatures (members,
+    with their page at /member) and issuance statements."""
     import uvicorn
 
     from hramada.registry import registry_store as store
-    from hramada.registry.member_page import MemberPage, delay, origin
+    from hramada.registry.member_page import MemberPage, delay
     from hramada.registry.service import create_app
+    from hramada.registry.web import origin
 
     try:
         member = MemberPage(
@@ -202,12 +211,14 @@ def serve(
         )
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
+    with failing():
+        origins = [origin(o) for o in custodian_origin or []]
     engine = store.open_database(data, database)
     err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
     if not member.servers:
         err.print("note: the member page at /member needs --election-server to register anywhere")
     uvicorn.run(
-        create_app(engine, data, member),
+        create_app(engine, data, origins, member),
         host=host,
         port=port,
         access_log=False,  # no client addresses, no paths, no bodies in any log
