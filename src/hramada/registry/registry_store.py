@@ -3,7 +3,6 @@ per-election issued flags keyed by tag, and public counters. Nothing that names 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode
 from hramada.protocol.secret_files import private_folder, write_secret
+from hramada.server.database import sqlite_file
 
 metadata = MetaData()
 registrars = Table(
@@ -83,10 +83,7 @@ def open_database(data: Path, url: str | None) -> Engine:
     """The registry's database (SQLite in `data`, 0600, unless `url`), tables created."""
     private_folder(data)
     if url is None:
-        path = data / SQLITE_FILE
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        path.chmod(0o600)
-        url = f"sqlite:///{path.resolve()}"
+        url = sqlite_file(data / SQLITE_FILE)
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url)
