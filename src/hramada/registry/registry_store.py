@@ -42,7 +42,8 @@ registrars = Table(
     Column("record_key", String(64), nullable=False),  # Ed25519 key that signs enrolment records
 )
 # A member is a tag (VOPRF of the normalized document, under the custodians' joint key), the
-# key the member's device authenticates with, and the enrolling registrar's signature of both.
+# key the member's device authenticates with, and the enrolling registrar's signature of both
+# over a fresh challenge of the registry's (messages.record_message).
 # On SQLite the member and issued tables have no row id: rows are kept in key order, so the
 # file shows no order of enrolment or of issuance.
 members = Table(
@@ -51,6 +52,7 @@ members = Table(
     Column("tag", String(128), primary_key=True),
     Column("member_key", String(64), nullable=False, unique=True),
     Column("registrar", Integer, ForeignKey("registrars.id"), nullable=False),
+    Column("challenge", String(64), nullable=False),  # the registry's, signed into the record
     Column("record", String(128), nullable=False),
     sqlite_with_rowid=False,
 )
