@@ -45,6 +45,9 @@ def test_no_page_or_read_reads_the_database_on_the_event_loop(tmp_path: Path) ->
                 assert client.get(path).status_code == 200, path
             none = client.get(f"/api/elections/{uuid}/registration")
             assert none.status_code == 404  # no registration for the demo's election
+            for step in ("key", "decryption"):  # the link is read, then the body refused
+                refused = client.put(f"/api/trustee/{token}/{step}", content=b"{}")
+                assert refused.status_code in (400, 409), step
             for path in admin:
                 assert client.get(path).status_code == 401, path
             login = {"username": "admin", "password": demo["admin_password"]}

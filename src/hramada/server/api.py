@@ -218,6 +218,11 @@ async def create_election(request: Request) -> Response:
 
 async def admin_election(request: Request) -> Response:
     _, uuid = await _owner(request)
+    return await _admin_info(request, uuid)
+
+
+async def _admin_info(request: Request, uuid: str) -> Response:
+    """What an administrator sees of the election, read off the event loop."""
     return JSONResponse(await run_in_threadpool(_elections(request).info, uuid, True))
 
 
@@ -237,7 +242,7 @@ async def set_registry(request: Request) -> Response:
 async def open_registration(request: Request) -> Response:
     admin, uuid = await _owner(request)
     _elections(request).open_registration(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def close_registration(request: Request) -> Response:
@@ -267,25 +272,25 @@ async def set_window(request: Request) -> Response:
 async def open_election(request: Request) -> Response:
     admin, uuid = await _owner(request)
     await _elections(request).open(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def close_election(request: Request) -> Response:
     admin, uuid = await _owner(request)
     await _elections(request).close(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def publish_election(request: Request) -> Response:
     admin, uuid = await _owner(request)
     await _elections(request).publish(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def restart_ceremony(request: Request) -> Response:
     admin, uuid = await _owner(request)
     _elections(request).ceremonies.reset(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def admin_log(request: Request) -> Response:
@@ -325,16 +330,16 @@ async def trustee_info(request: Request) -> Response:
 @penalized("trustee")
 async def trustee_key(request: Request) -> Response:
     token = str(request.path_params["token"])
-    _elections(request).trustee(token)  # a valid link before reading anything
+    await run_in_threadpool(_elections(request).trustee, token)  # a valid link, before the body
     data = await read_body(request, request.app.state.settings.limits.json_bytes)
-    _elections(request).submit_key(token, data)
+    await run_in_threadpool(_elections(request).submit_key, token, data)  # the database only
     return JSONResponse({"accepted": "key"})
 
 
 @penalized("trustee")
 async def trustee_decryption(request: Request) -> Response:
     token = str(request.path_params["token"])
-    _elections(request).trustee(token)  # a valid link before reading anything
+    await run_in_threadpool(_elections(request).trustee, token)  # a valid link, before the body
     limit = request.app.state.settings.limits.upload_bytes
     data = await read_body(request, limit, large=True)
     await _elections(request).submit_decryption(token, data)

@@ -739,7 +739,7 @@ class Elections:
             adminlog.record(db, f"trustee:{row.name}", "trustee key", detail, row.election, True)
 
     async def submit_decryption(self, token: str, data: bytes) -> None:
-        row, number = self.trustee(token)
+        row, number = await asyncio.to_thread(self.trustee, token)
         live = self.live_election(row.election)
         async with live.lock:
             live.require_writable()
