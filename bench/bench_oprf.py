@@ -81,7 +81,9 @@ def theirs(n: int) -> dict[str, float]:
     return result
 
 
-def serve_three(root: Path) -> tuple[list[subprocess.Popen[bytes]], Custodians]:
+def serve_three(root: Path, *options: str) -> tuple[list[subprocess.Popen[bytes]], Custodians]:
+    """Three custodians of one key (2 needed), served without rate limits; `options` go to
+    each `custodian serve` (e.g. --allow-origin)."""
     dealings = {d: t.deal(2, 3) for d in (1, 2, 3)}
     processes, endpoints, commitments = [], [], []
     for i in (1, 2, 3):
@@ -114,6 +116,7 @@ def serve_three(root: Path) -> tuple[list[subprocess.Popen[bytes]], Custodians]:
                     "1e9",
                     "--overall-burst",
                     "1000000",
+                    *options,
                 ],
                 stdout=subprocess.DEVNULL,
             )

@@ -12,6 +12,7 @@ const ENTRIES = {
   booth: `${SRC}/booth.js`,
   admin: `${SRC}/admin.js`,
   board: `${SRC}/board.js`,
+  registrar: `${SRC}/registrar.js`, // the registry's enrolment page
   worker: `${SRC}/crypto/worker.js`, // the booth's Web Worker: makes the ballot off the page
 };
 

@@ -26,6 +26,7 @@ from server_harness import HRAMADA, certificate, free_port
 from hramada.crypto import oprf
 from hramada.crypto import threshold_oprf as t
 from hramada.crypto.oprf import VOPRF
+from hramada.registry import web
 from hramada.registry.custodian_client import (
     Custodians,
     CustodiansFailed,
@@ -474,3 +475,81 @@ def test_a_custodian_on_postgresql(postgres: str, tmp_path: Path) -> None:
         for s in servers:
             s.process.terminate()
             s.process.wait(10)
+
+
+def test_cors_for_the_allowed_registrar_pages_only(
+    custodians: list[Running], tmp_path: Path
+) -> None:
+    """`--allow-origin`: preflights and answers carry CORS headers for exactly those origins, on
+    the custodian's two addresses; other origins, other paths and a plain custodian get none."""
+    c = custodians[0]
+    allowed = ["https://registry.example", "http://127.0.0.1:8200"]
+    options = [x for o in allowed for x in ("--allow-origin", o)]
+    server = start(1, c.data, c.token, tmp_path / "cors.log", *options)
+    plain = c
+    evaluate = "/api/custodian/evaluate"
+    body = {"blinded": [VOPRF.blind(b"x")[1].hex()]}
+    try:
+        for origin in allowed:
+            pre = httpx.options(
+                server.url + evaluate,
+                headers={
+                    "origin": origin,
+                    "access-control-request-method": "POST",
+                    "access-control-request-headers": "authorization, content-type",
+                },
+            )
+            assert pre.status_code == 200
+            assert pre.headers["access-control-allow-origin"] == origin
+            assert "authorization" in pre.headers["access-control-allow-headers"].lower()
+            assert "POST" in pre.headers["access-control-allow-methods"]
+            auth = {"authorization": f"Bearer {c.token}", "origin": origin}
+            r = httpx.post(server.url + evaluate, json=body, headers=auth)
+            assert r.status_code == 200 and r.headers["access-control-allow-origin"] == origin
+            info = httpx.get(server.url + "/api/custodian", headers={"origin": origin})
+            assert info.headers["access-control-allow-origin"] == origin
+            assert "origin" in info.headers["vary"].lower()
+            other_path = httpx.get(server.url + "/api/elections", headers={"origin": origin})
+            assert other_path.status_code == 404
+            assert "access-control-allow-origin" not in other_path.headers
+        for url, origin in [(server.url, "https://evil.example"), (plain.url, allowed[0])]:
+            pre = httpx.options(
+                url + evaluate,
+                headers={"origin": origin, "access-control-request-method": "POST"},
+            )
+            assert "access-control-allow-origin" not in pre.headers
+            auth = {"authorization": f"Bearer {c.token}", "origin": origin}
+            r = httpx.post(url + evaluate, json=body, headers=auth)
+            assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+    finally:
+        server.process.terminate()
+        server.process.wait(10)
+    bad = hramada(
+        "custodian", "serve", "--data", str(c.data), "--allow-origin", "https://x.example/page"
+    )
+    assert bad.returncode == 1 and "not an origin" in bad.stdout + bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "origin"),
+    [
+        ("https://Registry.Example", "https://registry.example"),
+        ("https://registry.example:443/", "https://registry.example"),
+        ("http://127.0.0.1:8200", "http://127.0.0.1:8200"),
+        ("https://[::1]:8443", "https://[::1]:8443"),
+        ("https://registry.example:80", "https://registry.example:80"),
+        ("https://registry.example/registrar", None),
+        ("https://registry.example?x=1", None),
+        ("https://user@registry.example", None),
+        ("ftp://registry.example", None),
+        ("registry.example", None),
+        ("https://registry.example:99999", None),
+    ],
+)
+def test_origins_as_browsers_send_them(given: str, origin: str | None) -> None:
+    """The browser's Origin header drops the default port and upper case: so do the options."""
+    if origin is None:
+        with pytest.raises(ValueError, match="not an origin"):
+            web.origin(given)
+    else:
+        assert web.origin(given) == origin

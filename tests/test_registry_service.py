@@ -206,8 +206,16 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
             forged = fresh(SigningKey.generate()) | {"member_key": bodies[2]["member_key"]}
             refusals["forged member signature"] = http.post(path, json=forged)
             refusals["unenrolled key"] = http.post(path, json=fresh(SigningKey.generate()))
+            # Signed for `uuid`, posted to `other`: blinded under other's key so that only the
+            # member's signature (over the election) can be what is refused.
+            other_key = decode(
+                (work / other / "registry_key.json").read_bytes(), reg.RegistryKey, "k"
+            )
+            misdirected = member.request_body(
+                http, keys[2], uuid, member.prepare(other, GROUP, other_key)
+            )
             refusals["wrong election"] = http.post(
-                f"/api/registry/elections/{other}/signature", json=fresh(keys[2])
+                f"/api/registry/elections/{other}/signature", json=misdirected
             )
             refusals["unknown election"] = http.post(
                 f"/api/registry/elections/{'0' * 14}/signature", json=fresh(keys[2])

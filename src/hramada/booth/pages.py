@@ -33,6 +33,7 @@ PAGES = (
     "pvt_report.html",
     "pvt_submit.html",
     "pvt_moderate.html",
+    "registrar.html",
 )
 
 # The page and file addresses the templates link to (the server routes them).

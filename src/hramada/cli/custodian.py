@@ -147,12 +147,20 @@ def serve(
     ] = 3000,
     tls_cert: TlsCertOption = None,
     tls_key: TlsKeyOption = None,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A registry whose registrar page may call this custodian from the browser, "
+            "e.g. https://registry.example (repeat for several)."
+        ),
+    ] = None,
 ) -> None:
     """Answer known clients' blinded points with this share and a proof; keep nothing of them."""
     import uvicorn
 
     from hramada.registry.custodian_app import Limits, create_app
     from hramada.registry.custodian_store import StoreError, load_custodian, open_database
+    from hramada.registry.web import origin
 
     if (tls_cert is None) != (tls_key is None):
         raise _fail("--tls-cert and --tls-key go together")
@@ -161,13 +169,17 @@ def serve(
         custodian = load_custodian(engine, data)
     except StoreError as e:
         raise _fail(str(e)) from None
+    try:
+        origins = [origin(o) for o in allow_origin or []]
+    except ValueError as e:
+        raise _fail(str(e)) from None
     limits = Limits(rate, float(burst), overall_rate, float(overall_burst))
     console.print(
         f"Custodian {custodian.share.index} of {custodian.custodians} serving on "
         f"{'https' if tls_cert else 'http'}://{host}:{port}  (Ctrl-C to stop)"
     )
     uvicorn.run(
-        create_app(engine, custodian, limits),
+        create_app(engine, custodian, limits, origins),
         host=host,
         port=port,
         access_log=False,  # no client addresses in any log

@@ -173,17 +173,29 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
     data: DataOption = DEFAULT_DATA,
     database: DatabaseOption = None,
+    custodian_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A custodian the registrar page may ask from the browser, e.g. "
+            "https://custodian-1.example (repeat for each; each custodian serves with "
+            "--allow-origin set to this registry)."
+        ),
+    ] = None,
 ) -> None:
-    """Serve enrolment (registrars), blind signatures (members) and issuance statements."""
+    """Serve enrolment (registrars, with their page at /registrar), blind signatures (members)
+    and issuance statements."""
     import uvicorn
 
     from hramada.registry import registry_store as store
     from hramada.registry.service import create_app
+    from hramada.registry.web import origin
 
+    with failing():
+        origins = [origin(o) for o in custodian_origin or []]
     engine = store.open_database(data, database)
     err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
     uvicorn.run(
-        create_app(engine, data),
+        create_app(engine, data, origins),
         host=host,
         port=port,
         access_log=False,  # no client addresses, no paths, no bodies in any log

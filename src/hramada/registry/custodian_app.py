@@ -1,16 +1,21 @@
 """`hramada custodian serve`: one custodian's evaluations of blinded points with its key share,
-each proven; known clients only, rate-limited, and nothing about any request kept or logged."""
+each proven; known clients only, rate-limited, and nothing about any request kept or logged.
+Registrars' pages on the origins it is told to allow may call it from the browser (CORS)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hramada.crypto import oprf
 from hramada.crypto.threshold_oprf import evaluate_share
@@ -18,6 +23,7 @@ from hramada.registry.custodian_store import Custodian, client_hashes, known_cli
 from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
 MAX_BATCH = 64
+CORS_PATHS = frozenset({"/api/custodian", "/api/custodian/evaluate"})
 
 
 @dataclass
@@ -32,7 +38,32 @@ class Limits:
     failures: float = 60.0
 
 
-def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = None) -> Starlette:
+class OriginsAllowed:
+    """CORS for `origins` on the custodian's two addresses only: Starlette's middleware answers
+    their preflights and marks their answers; every other path and origin gets nothing."""
+
+    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=list(origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type"],
+            max_age=3600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = scope["type"] == "http" and scope["path"] in CORS_PATHS
+        await (self.cors if wanted else self.app)(scope, receive, send)
+
+
+def create_app(
+    engine: Engine,
+    custodian: Custodian,
+    limits: Limits | None = None,
+    allow_origins: Sequence[str] = (),
+) -> Starlette:
+    """The custodian's service; `allow_origins` are registrars' pages that may call it."""
     limits = limits or Limits()
     hashes = client_hashes(engine)
     buckets = {h: Bucket(limits.per_client, limits.per_client_burst) for h in hashes}
@@ -75,6 +106,7 @@ def create_app(engine: Engine, custodian: Custodian, limits: Limits | None = Non
             Route("/api/custodian", guard(public), methods=["GET"]),
             Route("/api/custodian/evaluate", guard(evaluate), methods=["POST"]),
         ],
+        middleware=[Middleware(OriginsAllowed, origins=allow_origins)] if allow_origins else [],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
 

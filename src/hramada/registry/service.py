@@ -1,5 +1,6 @@
-"""`hramada registry serve`: registrars enrol members by tag, members get one blind signature per
-election, the admin gets the signed issuance statement. No request body is ever logged."""
+"""`hramada registry serve`: registrars enrol members by tag (on the registrar's page or from the
+command line), members get one blind signature per election, the admin gets the signed issuance
+statement. No request body is ever logged."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import binascii
 import json
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -27,6 +30,7 @@ from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode, encode
 from hramada.registry import messages as m
+from hramada.registry import pages
 from hramada.registry import registry_store as store
 from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
@@ -74,7 +78,8 @@ def _verify(key: str | bytes, message: bytes, signature: str) -> bool:
     return True
 
 
-def create_app(engine: Engine, data: Path) -> Starlette:
+def create_app(engine: Engine, data: Path, custodian_origins: Sequence[str] = ()) -> Starlette:
+    """The registry's service; `custodian_origins` are the custodians its registrar page may ask."""
     sessions: dict[str, tuple[store.Registrar, float]] = {}  # memory only
     challenges: dict[str, float] = {}  # outstanding challenges and their expiry
     failures = Bucket(60.0, 20.0)  # failed logins per minute, everyone together
@@ -272,7 +277,9 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             Route("/api/registry/elections/{uuid}", guard(election), methods=["GET"]),
             Route("/api/registry/elections/{uuid}/signature", guard(sign), methods=["POST"]),
             Route("/api/registry/elections/{uuid}/statement", guard(statement), methods=["POST"]),
+            *pages.routes(custodian_origins),
         ],
+        middleware=[Middleware(pages.SecurityHeaders, custodian_origins=custodian_origins)],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
 

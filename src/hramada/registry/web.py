@@ -1,10 +1,11 @@
 """What the registry's and the custodians' HTTP services share: the refusal they raise, its JSON
-problem answer, the bounded body reader and a token bucket for rate limits."""
+problem answer, the bounded body reader, a token bucket for rate limits, and web origins."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -67,3 +68,24 @@ def guard(endpoint: Endpoint) -> Endpoint:
 def problem(status: int, check: str, message: str) -> Response:
     body = {"error": {"check": check, "message": message}}
     return JSONResponse(body, status_code=status, headers=HEADERS)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(text: str) -> str:
+    """A web origin as browsers send it (`https://host[:port]`, no path, no default port), or
+    ValueError."""
+    parts = urlsplit(text.strip())
+    wrong = ValueError(f"{text!r} is not an origin such as https://registry.example")
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path not in ("", "/"):
+        raise wrong
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise wrong
+    try:
+        port = parts.port
+    except ValueError:
+        raise wrong from None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = "" if port in (None, DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{shown}"

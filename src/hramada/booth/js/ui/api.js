@@ -12,10 +12,12 @@ export class ApiError extends Error {
 
 /**
  * Send a request and return the JSON answer (null when empty). `body` is sent as JSON, or as it
- * is when `raw` (text that already is JSON, such as a ballot or a credentials file).
+ * is when `raw` (text that already is JSON, such as a ballot or a credentials file); `token`, a
+ * session kept in the page's memory, goes as a bearer token.
  */
-export async function api(method, path, body = undefined, { raw = false } = {}) {
+export async function api(method, path, body = undefined, { raw = false, token = null } = {}) {
   const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = raw ? body : JSON.stringify(body);
