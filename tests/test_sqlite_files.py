@@ -59,7 +59,7 @@ def test_a_pooled_connection_sees_what_another_process_wrote_after_a_reopen(
         db.execute(text("CREATE TABLE notes (body TEXT)"))
         db.execute(text("INSERT INTO notes VALUES ('first')"))
     assert _notes(engine) == ["first"]  # the pooled connection caches the table's page
-    again, _ = open_service(tmp_path)  # as a server does when a command opens its folder too
+    again, _ = open_service(tmp_path)  # the same folder opened twice in one process
     again.dispose()
     writer = (
         "import sqlite3, sys\n"
