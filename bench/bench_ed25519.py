@@ -13,7 +13,6 @@ import cProfile
 import json
 import os
 import pstats
-import random
 import resource
 import subprocess
 import sys
@@ -22,32 +21,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from demo_election import demo_ballots, demo_election
+
 from hramada.crypto.groups import core_name, get_group
-from hramada.election.ballot import create_ballot
 from hramada.election.context import load_context
-from hramada.election.credentials import Voter, generate_credentials
-from hramada.election.demo import DEMO_TEMPLATE, random_plaintext
-from hramada.election.setup import make_election, make_trustees, new_uuid
-from hramada.election.trustees import make_trustee_key
 from hramada.verify.parallel import check_ballots, default_workers
 
 
 def make_ballots(n: int, path: Path) -> None:
     """An Ed25519 election with the demo template, and n valid ballots, saved to `path`."""
-    group = get_group("Ed25519")
-    uuid = new_uuid()
-    x, key = make_trustee_key(group)
-    election = make_election(DEMO_TEMPLATE, group, uuid, group.g_pow(x))
-    batch = generate_credentials(group, uuid, [Voter(f"v{i}") for i in range(n)])
-    trustees = make_trustees([key])
-    ctx = load_context(election, trustees, batch.public)
-    rng = random.Random(1)
-    ballots = [
-        create_ballot(ctx, cred, [random_plaintext(q, rng) for q in DEMO_TEMPLATE.questions])
-        for cred in batch.private.values()
-    ]
-    setup = [election, trustees, batch.public]
-    path.write_text(json.dumps({"setup": [b.decode() for b in setup], "ballots": [
+    made = demo_election(get_group("Ed25519"), n)
+    ballots = demo_ballots(made.ctx, made.credentials)
+    path.write_text(json.dumps({"setup": [b.decode() for b in made.setup], "ballots": [
         b.decode() for b in ballots
     ]}))  # fmt: skip
 

@@ -90,7 +90,9 @@ async def enrolments(
             async with gate:
                 t = known or await tag(doc)
                 mk = key.verify_key.encode().hex()
-                body = {"tag": t, "member_key": mk, "record": enrol.record(registrar, t, mk)}
+                nonce = (await http.post("/api/registry/challenge")).json()["challenge"]
+                signed = enrol.record(registrar, nonce, t, mk)
+                body = {"tag": t, "member_key": mk, "challenge": nonce, "record": signed}
                 r = await http.post("/api/registry/members", json=body, headers=auth)
                 assert r.status_code == 201, r.text
 

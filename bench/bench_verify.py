@@ -13,7 +13,6 @@ import argparse
 import cProfile
 import os
 import pstats
-import random
 import resource
 import shutil
 import subprocess
@@ -23,15 +22,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from demo_election import demo_ballots, demo_election
+
 from hramada.crypto.finite_field import FiniteFieldGroup
 from hramada.crypto.group import Group
 from hramada.crypto.groups import get_group
-from hramada.election.ballot import create_ballot
-from hramada.election.context import load_context
-from hramada.election.credentials import Voter, generate_credentials
-from hramada.election.demo import DEMO_TEMPLATE, random_plaintext, run_demo
-from hramada.election.setup import make_election, make_trustees, new_uuid
-from hramada.election.trustees import make_trustee_key
+from hramada.election.demo import run_demo
 from hramada.verify.parallel import check_ballots, default_workers
 from hramada.verify.verifier import verify_archive
 
@@ -93,18 +89,10 @@ def compare_verifiers(ballots: int, runs: int, workdir: Path) -> Path:
 def ballot_rates(group: Group, n: int) -> tuple[float, float, float]:
     """Ballots per CPU-second for creating and for checking on one core (steady on shared
     cores), and ballots per wall-clock second checking on every core."""
-    uuid = new_uuid()
-    x, key = make_trustee_key(group)
-    election = make_election(DEMO_TEMPLATE, group, uuid, group.g_pow(x))
-    batch = generate_credentials(group, uuid, [Voter(f"v{i}") for i in range(n)])
-    ctx = load_context(election, make_trustees([key]), batch.public)
-    ctx = replace(ctx, group=group, y_table=group.fixed_base(ctx.y))  # this path, not the default
-    rng = random.Random(1)
+    made = demo_election(group, n)
+    ctx = replace(made.ctx, group=group, y_table=group.fixed_base(made.ctx.y))  # this path
     start = time.process_time()
-    ballots = [
-        create_ballot(ctx, cred, [random_plaintext(q, rng) for q in DEMO_TEMPLATE.questions])
-        for cred in batch.private.values()
-    ]
+    ballots = demo_ballots(ctx, made.credentials)
     create = n / (time.process_time() - start)
     items = list(enumerate(ballots))
     start = time.process_time()

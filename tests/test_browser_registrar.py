@@ -228,7 +228,7 @@ def test_a_registrar_enrols_and_re_enrols_a_member(browser: Browser, services: S
     points = [json.loads(r.post_data or "")["blinded"] for r in evaluations]
     assert all(len(p) == 1 for p in points) and len({p[0] for p in points}) == 3
     for r in enrolments:
-        assert set(json.loads(r.post_data or "")) == {"tag", "member_key", "record"}
+        assert set(json.loads(r.post_data or "")) == {"tag", "member_key", "challenge", "record"}
         assert not any(t in " ".join(r.headers.values()) for t in tokens.values())
     _assert_never_sent(sent, [TYPED, TYPED_AGAIN, DOCUMENT])
     assert "Passport of New Belarus" not in " ".join(r.post_data or "" for r in sent)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import hramada
+from loop_guard import statements_on_the_loop
 from PIL import Image
 from pvt_images import has_gps, photo_with_gps, png_bomb
 from starlette.testclient import TestClient
@@ -410,3 +411,24 @@ def test_served_over_https_the_moderators_cookie_is_secure(tmp_path: Path) -> No
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_no_page_reads_the_database_on_the_event_loop(
+    served: tuple[TestClient, PvtStore, list[str]],
+) -> None:
+    client, _, codes = served
+    with statements_on_the_loop(client.app.state.engine) as on_loop:  # type: ignore[attr-defined]
+        assert client.get("/submit").status_code == 200
+        sent = {"code": codes[0], "station": "101", "candidate": "Lukashenka"}
+        assert client.post("/submit", data=sent).status_code == 200
+        _, body = submit(client, codes[1], "102", "Lukashenka", photo_with_gps())
+        for path in ("/", "/report.json", "/report.csv", "/publications.json", "/moderate"):
+            assert client.get(path).status_code == 200, path
+        as_moderator(client, "mod-a")
+        assert client.get("/moderate").status_code == 200
+        assert client.get(f"/moderate/photos/{body['submission']}.jpg").status_code == 200
+        review = client.post(f"/moderate/{body['submission']}/review", data={"verdict": "reject"})
+        assert review.status_code == 200
+        for path in ("/moderate/publish", "/moderate/delete-photos", "/moderate/logout"):
+            assert client.post(path).status_code == 200, path
+    assert on_loop == []

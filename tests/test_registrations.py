@@ -47,6 +47,7 @@ from hramada.election.context import context_from_archive
 from hramada.election.errors import Rejected
 from hramada.protocol.archive import read_archive
 from hramada.protocol.canonical import decode, encode
+from hramada.server.tables import election_row
 from hramada.verify.verifier import verify_archive
 
 GROUP = "BELENIOS-2048"  # belenios-tool 2.0 knows the finite-field groups only
@@ -519,9 +520,11 @@ def test_concurrent_posts_are_stored_together_once_each(desk: Desk) -> None:
     async def close_while_posting() -> BaseException | None:
         posting = asyncio.ensure_future(desk.desk.register_soon(desk.uuid, late))
         await asyncio.sleep(0)
-        closed = await asyncio.to_thread(desk.desk.close, (0, "test"), desk.desk._row(desk.uuid))
+        closed = await asyncio.to_thread(
+            desk.desk.close, (0, "test"), election_row(desk.desk.engine, desk.uuid)
+        )
         outcome = (await asyncio.gather(posting, return_exceptions=True))[0]
-        listed = json.loads(desk.desk._row(desk.uuid).credentials)
+        listed = json.loads(election_row(desk.desk.engine, desk.uuid).credentials)
         assert closed["count"] == len(listed) == desk.count()
         assert (late["credential"] in listed) == (outcome is None)
         return outcome
@@ -557,7 +560,7 @@ def test_no_arrival_order_is_left_after_the_close(desk: Desk) -> None:
     bodies = sorted((desk.body() for _ in range(6)), key=lambda b: b["credential"], reverse=True)
     for body in bodies:  # arriving in descending order
         desk.desk.register(desk.uuid, body)
-    desk.desk.close((0, "test"), desk.desk._row(desk.uuid))
+    desk.desk.close((0, "test"), election_row(desk.desk.engine, desk.uuid))
     physical = "ORDER BY ctid" if desk.engine.dialect.name == "postgresql" else ""
     with desk.engine.connect() as db:
         stored = db.scalars(

@@ -58,6 +58,7 @@ MEMBERS = [
 ]
 PASSWORD = "registrar's long password"
 ADMIN_PASSWORD = "the registry admin's password"
+JSON = {"content-type": "application/json"}
 
 
 @dataclass
@@ -238,41 +239,44 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
                 path, json=fresh(keys[2]) | {"challenge": "a" * 64}
             )
             auth = {"authorization": f"Bearer {session}"}
+            # The lost phone's record, sent again by whoever holds the registrar's session
+            # (a stolen password, not the record key): it must not re-point the tag.
+            first = answers[f"enrol {MEMBERS[0][1]}"].request
+            refusals["enrol old record replayed"] = http.post(
+                "/api/registry/members", content=first.content, headers=auth | JSON
+            )
             tag = enrol.tag_for(custodians, MEMBERS[2][1])
             nk = SigningKey.generate().verify_key.encode().hex()
-            good = {"tag": tag, "member_key": nk, "record": enrol.record(registrar_key, tag, nk)}
+
+            def record(member_key: str, signer: SigningKey = registrar_key) -> dict[str, str]:
+                nonce = member.challenge(http)
+                signed = enrol.record(signer, nonce, tag, member_key)
+                return {"tag": tag, "member_key": member_key, "challenge": nonce, "record": signed}
+
+            good = record(nk)
             members_path = "/api/registry/members"
             refusals["enrol without login"] = http.post(members_path, json=good)
             refusals["enrol as admin"] = http.post(
                 members_path, json=good, headers={"authorization": f"Bearer {board}"}
             )
             refusals["enrol forged record"] = http.post(
-                members_path,
-                json=good | {"record": enrol.record(SigningKey.generate(), tag, nk)},
-                headers=auth,
+                members_path, json=record(nk, SigningKey.generate()), headers=auth
+            )
+            refusals["enrol record of another challenge"] = http.post(
+                members_path, json=good | {"challenge": member.challenge(http)}, headers=auth
             )
             refusals["enrol key of another member"] = http.post(
-                members_path,
-                json=good
-                | {
-                    "member_key": bodies[1]["member_key"],
-                    "record": enrol.record(registrar_key, tag, bodies[1]["member_key"]),
-                },
-                headers=auth,
+                members_path, json=record(bodies[1]["member_key"]), headers=auth
             )
             refusals["enrol replayed"] = http.post(
-                members_path,
-                json={
-                    "tag": tag,
-                    "member_key": bodies[2]["member_key"],
-                    "record": enrol.record(registrar_key, tag, bodies[2]["member_key"]),
-                },
-                headers=auth,
+                members_path, json=record(bodies[2]["member_key"]), headers=auth
+            )
+            refusals["enrol made-up challenge"] = http.post(
+                members_path, json=good | {"challenge": "a" * 64}, headers=auth
             )
             bad = "ff" * 32
-            bad_key = {"member_key": bad, "record": enrol.record(registrar_key, tag, bad)}
             refusals["enrol member key not a point"] = http.post(
-                members_path, json=good | bad_key, headers=auth
+                members_path, json=record(bad), headers=auth
             )
             refusals["enrol bad tag"] = http.post(
                 members_path, json=good | {"tag": "00"}, headers=auth
@@ -377,6 +381,9 @@ EXPECTED = {
     "enrol forged record": (400, "record"),
     "enrol key of another member": (409, "member_key"),
     "enrol replayed": (409, "unchanged"),
+    "enrol old record replayed": (401, "challenge"),
+    "enrol record of another challenge": (400, "record"),
+    "enrol made-up challenge": (401, "challenge"),
     "enrol member key not a point": (400, "member_key"),
     "enrol bad tag": (400, "tag"),
     "enrol not json": (400, "json"),

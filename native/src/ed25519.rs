@@ -120,12 +120,6 @@ fn scalar(b: &[u8]) -> PyResult<Scalar> {
 
 #[pymethods]
 impl Point {
-    /// Parse RFC 8032 bytes; ValueError unless a point of the prime-order subgroup.
-    #[staticmethod]
-    fn from_bytes(b: &[u8]) -> PyResult<Point> {
-        checked(array(b, "a point")?)
-    }
-
     /// Parse Belenios's reversed lowercase hex; ValueError unless a point of the prime-order
     /// subgroup.
     #[staticmethod]
@@ -178,15 +172,6 @@ impl Point {
     /// k * self in constant time (k may be secret), k as 32 bytes reduced modulo q.
     fn mul(&self, k: &[u8]) -> PyResult<Point> {
         Ok(Point::new(self.point() * scalar(k)?))
-    }
-
-    /// k * self in variable time: public values only.
-    fn mul_vartime(&self, k: &[u8]) -> PyResult<Point> {
-        let k = scalar(k)?;
-        Ok(Point::new(EdwardsPoint::vartime_multiscalar_mul(
-            [k],
-            [self.point()],
-        )))
     }
 
     fn __eq__(&self, other: &Point) -> bool {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_
 from hramada.crypto import oprf
 from hramada.crypto.threshold_oprf import KeyShare, share_public_key, verify_share
 from hramada.protocol.secret_files import private_folder, write_secret
+from hramada.server.database import sqlite_file
 
 metadata = MetaData()
 # One row: who this custodian is among the n, and the public commitments to the joint key.
@@ -75,9 +75,7 @@ def database_url(data: Path, url: str | None) -> str:
 def open_database(data: Path, url: str | None) -> Engine:
     private_folder(data)
     if url is None:
-        path = data / SQLITE_FILE
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        path.chmod(0o600)
+        sqlite_file(data / SQLITE_FILE)
     if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(database_url(data, url))

@@ -9,6 +9,7 @@ import httpx
 from nacl.signing import SigningKey
 
 from hramada.registry.custodian_client import Custodians
+from hramada.registry.member import challenge
 from hramada.registry.messages import record_message
 
 DOCUMENT_PREFIX = b"hramada-document/1\n"
@@ -34,9 +35,9 @@ def tag_for(custodians: Custodians, document: str) -> str:
     return custodians.tags([normalize(document)]).tags[0].hex()
 
 
-def record(registrar_key: SigningKey, tag: str, member_key: str) -> str:
-    """The enrolling registrar's signature over (tag, member key), hex."""
-    return registrar_key.sign(record_message(tag, member_key)).signature.hex()
+def record(registrar_key: SigningKey, challenge: str, tag: str, member_key: str) -> str:
+    """The enrolling registrar's signature over (challenge, tag, member key), hex."""
+    return registrar_key.sign(record_message(challenge, tag, member_key)).signature.hex()
 
 
 def login(http: httpx.Client, name: str, password: str) -> str:
@@ -56,7 +57,13 @@ def enrol(
     """Enrol (or re-enrol, replacing the key of) the holder of `document`; the document number
     goes only, blinded, to the custodians. Returns the registry's answer (201 new, 200 replaced)."""
     tag = tag_for(custodians, document)
-    body = {"tag": tag, "member_key": member_key, "record": record(registrar_key, tag, member_key)}
+    nonce = challenge(http)
+    body = {
+        "tag": tag,
+        "member_key": member_key,
+        "challenge": nonce,
+        "record": record(registrar_key, nonce, tag, member_key),
+    }
     return http.post(
         "/api/registry/members", json=body, headers={"authorization": f"Bearer {session}"}
     )

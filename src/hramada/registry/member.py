@@ -18,19 +18,24 @@ def prepare(election: str, group_name: str, key: reg.RegistryKey) -> reg.Request
     return reg.request_credential(get_group(group_name), election, reg.blind_key(key))
 
 
+def challenge(http: httpx.Client) -> str:
+    """A fresh challenge of the registry's, to sign into one request or enrolment record."""
+    r = http.post("/api/registry/challenge")
+    r.raise_for_status()
+    return str(r.json()["challenge"])
+
+
 def request_body(
     http: httpx.Client, member: SigningKey, election: str, request: reg.Request
 ) -> dict[str, str]:
     """The signed request for a blind signature, over a fresh challenge of the registry's."""
-    r = http.post("/api/registry/challenge")
-    r.raise_for_status()
-    challenge = str(r.json()["challenge"])
+    nonce = challenge(http)
     blinded = request.blinded.blinded_msg
     return {
         "member_key": member.verify_key.encode().hex(),
-        "challenge": challenge,
+        "challenge": nonce,
         "blinded": base64.b64encode(blinded).decode(),
-        "signature": member.sign(request_message(election, challenge, blinded)).signature.hex(),
+        "signature": member.sign(request_message(election, nonce, blinded)).signature.hex(),
     }
 
 

@@ -3,7 +3,6 @@ per-election issued flags keyed by tag, and public counters. Nothing that names 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode
 from hramada.protocol.secret_files import private_folder, write_secret
+from hramada.server.database import sqlite_file
 
 metadata = MetaData()
 registrars = Table(
@@ -42,7 +42,8 @@ registrars = Table(
     Column("record_key", String(64), nullable=False),  # Ed25519 key that signs enrolment records
 )
 # A member is a tag (VOPRF of the normalized document, under the custodians' joint key), the
-# key the member's device authenticates with, and the enrolling registrar's signature of both.
+# key the member's device authenticates with, and the enrolling registrar's signature of both
+# over a fresh challenge of the registry's (messages.record_message).
 # On SQLite the member and issued tables have no row id: rows are kept in key order, so the
 # file shows no order of enrolment or of issuance.
 members = Table(
@@ -51,6 +52,7 @@ members = Table(
     Column("tag", String(128), primary_key=True),
     Column("member_key", String(64), nullable=False, unique=True),
     Column("registrar", Integer, ForeignKey("registrars.id"), nullable=False),
+    Column("challenge", String(64), nullable=False),  # the registry's, signed into the record
     Column("record", String(128), nullable=False),
     sqlite_with_rowid=False,
 )
@@ -83,10 +85,7 @@ def open_database(data: Path, url: str | None) -> Engine:
     """The registry's database (SQLite in `data`, 0600, unless `url`), tables created."""
     private_folder(data)
     if url is None:
-        path = data / SQLITE_FILE
-        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
-        path.chmod(0o600)
-        url = f"sqlite:///{path.resolve()}"
+        url = sqlite_file(data / SQLITE_FILE)
     elif url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url)

@@ -151,21 +151,29 @@ def create_app(
         doc = _json(await read_body(request))
         tag = _hex(doc, "tag", m.TAG_HEX)
         member_key = _hex(doc, "member_key", m.KEY_HEX)
+        nonce = _hex(doc, "challenge", m.CHALLENGE_HEX)
         record = _hex(doc, "record", m.SIGNATURE_HEX)
-        if not _verify(who.record_key, m.record_message(tag, member_key), record):
+        live_challenge(nonce)
+        if not _verify(who.record_key, m.record_message(nonce, tag, member_key), record):
             raise Refused(400, "record", "the registrar's record signature does not verify")
         if not crypto_core_ed25519_is_valid_point(bytes.fromhex(member_key)):
             raise Refused(400, "member_key", "the member key is not an Ed25519 key")
-        replaced = await run_in_threadpool(_enrol, who, tag, member_key, record)
+        challenges.pop(nonce, None)  # used once, whatever follows
+        replaced = await run_in_threadpool(_enrol, who, tag, member_key, nonce, record)
         status = 200 if replaced else 201
         return JSONResponse({"replaced": replaced}, status_code=status, headers=HEADERS)
 
-    def _enrol(who: store.Registrar, tag: str, member_key: str, record: str) -> bool:
+    def _enrol(who: store.Registrar, tag: str, member_key: str, nonce: str, record: str) -> bool:
         t = store.members
         try:
             with engine.begin() as db:
                 old = db.execute(select(t.c.member_key).where(t.c.tag == tag)).first()
-                values = {"member_key": member_key, "registrar": who.id, "record": record}
+                values = {
+                    "member_key": member_key,
+                    "registrar": who.id,
+                    "challenge": nonce,
+                    "record": record,
+                }
                 if old is None:
                     db.execute(t.insert().values(tag=tag, **values))
                     store.bump(db, "enrolments")
@@ -179,6 +187,11 @@ def create_app(
                 return True
         except IntegrityError:
             raise Refused(409, "member_key", "this key belongs to another member") from None
+
+    def live_challenge(nonce: str) -> None:
+        expiry = challenges.get(nonce)
+        if expiry is None or expiry < time.monotonic():
+            raise Refused(401, "challenge", "unknown, used or expired challenge: ask for another")
 
     async def challenge(request: Request) -> Response:
         now = time.monotonic()
@@ -213,9 +226,7 @@ def create_app(
         size = found.blind.public.size
         if len(blinded) != size or int.from_bytes(blinded) >= found.blind.public.n:
             raise Refused(400, "blinded", f"blinded must be {size} bytes, below the modulus")
-        expiry = challenges.get(nonce)
-        if expiry is None or expiry < time.monotonic():
-            raise Refused(401, "challenge", "unknown, used or expired challenge: ask for another")
+        live_challenge(nonce)
         if not _verify(member_key, m.request_message(uuid, nonce, blinded), signature):
             raise Refused(401, "member", "the member's signature does not verify")
         with engine.connect() as db:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import msgspec
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hramada.server import accounts, adminlog, rights
+from hramada.server.adminlog import Entry
 from hramada.server.elections import Elections
 from hramada.server.limits import penalized, read_body
 from hramada.server.problems import Problem
@@ -45,12 +48,13 @@ def _same_origin(request: Request) -> None:
         raise Problem(403, "origin", "cross-site requests are refused")
 
 
-def _admin(request: Request) -> tuple[int, str]:
+async def _admin(request: Request) -> tuple[int, str]:
     """The logged-in administrator, for a request that may change something only if it
     comes from our own pages (same origin) with a live session."""
     if request.method != "GET":
         _same_origin(request)
-    user = accounts.session_user(request.app.state.engine, request.cookies.get(SESSION_COOKIE))
+    engine, token = request.app.state.engine, request.cookies.get(SESSION_COOKIE)
+    user = await run_in_threadpool(accounts.session_user, engine, token)
     if user is None:
         raise Problem(401, "login", "log in as an administrator first")
     return user
@@ -60,23 +64,27 @@ def _uuid(request: Request) -> str:
     return str(request.path_params["uuid"])
 
 
-def _owner(request: Request) -> tuple[tuple[int, str], str]:
+async def _owner(request: Request) -> tuple[tuple[int, str], str]:
     """The logged-in administrator and the election of the path, which they may act on."""
-    admin, uuid = _admin(request), _uuid(request)
+    admin, uuid = await _admin(request), _uuid(request)
+    await run_in_threadpool(_may_act, request, admin, uuid)
+    return admin, uuid
+
+
+def _may_act(request: Request, admin: tuple[int, str], uuid: str) -> None:
     _elections(request).require_exists(uuid)  # 404 for an unknown election, whoever asks
     rights.require(request.app.state.engine, admin, uuid)
-    return admin, uuid
 
 
 # --- public --------------------------------------------------------------------------
 
 
 async def list_elections(request: Request) -> Response:
-    return JSONResponse(_elections(request).summaries())
+    return JSONResponse(await run_in_threadpool(_elections(request).summaries))
 
 
 async def election_info(request: Request) -> Response:
-    return JSONResponse(_elections(request).info(_uuid(request)))
+    return JSONResponse(await run_in_threadpool(_elections(request).info, _uuid(request)))
 
 
 @penalized("cast")
@@ -90,7 +98,8 @@ async def cast_ballot(request: Request) -> Response:
 
 
 async def registration_info(request: Request) -> Response:
-    return JSONResponse(_elections(request).registrations.info(_uuid(request)))
+    registrations = _elections(request).registrations
+    return JSONResponse(await run_in_threadpool(registrations.info, _uuid(request)))
 
 
 @penalized("register")
@@ -103,12 +112,13 @@ async def register(request: Request) -> Response:
 
 async def ballots(request: Request) -> Response:
     """A page of the bulletin board (`?page=N`, from 1), with the totals."""
-    return JSONResponse(_elections(request).board(_uuid(request), page_number(request)))
+    elections, uuid = _elections(request), _uuid(request)
+    return JSONResponse(await run_in_threadpool(elections.board, uuid, page_number(request)))
 
 
 async def find_ballot(request: Request) -> Response:
     code = request.query_params.get("code", "")
-    return JSONResponse(_elections(request).find(_uuid(request), code))
+    return JSONResponse(await run_in_threadpool(_elections(request).find, _uuid(request), code))
 
 
 # --- administrators ------------------------------------------------------------------
@@ -155,22 +165,23 @@ def _https(request: Request) -> bool:
 
 async def logout(request: Request) -> Response:
     _same_origin(request)
-    accounts.logout(request.app.state.engine, request.cookies.get(SESSION_COOKIE))
+    engine, token = request.app.state.engine, request.cookies.get(SESSION_COOKIE)
+    await run_in_threadpool(accounts.logout, engine, token)
     response = JSONResponse({})
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=_https(request))
     return response
 
 
 async def me(request: Request) -> Response:
-    admin = _admin(request)
-    superuser = accounts.is_superuser(request.app.state.engine, admin[1])
+    admin = await _admin(request)
+    superuser = await run_in_threadpool(accounts.is_superuser, request.app.state.engine, admin[1])
     return JSONResponse({"username": admin[1], "superuser": superuser})
 
 
 async def create_account(request: Request) -> Response:
-    admin = _admin(request)
+    admin = await _admin(request)
     engine = request.app.state.engine
-    rights.require_superuser(engine, admin)
+    await run_in_threadpool(rights.require_superuser, engine, admin)
     body = await _json(request)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
@@ -185,101 +196,106 @@ async def create_account(request: Request) -> Response:
 
 
 async def admin_elections(request: Request) -> Response:
-    allowed = rights.visible(request.app.state.engine, _admin(request))
-    summaries = _elections(request).summaries(drafts=True)
+    allowed = await run_in_threadpool(
+        rights.visible, request.app.state.engine, await _admin(request)
+    )
+    summaries = await run_in_threadpool(partial(_elections(request).summaries, drafts=True))
     return JSONResponse([s for s in summaries if allowed is None or s["uuid"] in allowed])
 
 
 async def grant_election(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     body = await _json(request)
     rights.grant(request.app.state.engine, admin, uuid, body.get("username"))
     return JSONResponse({"granted": body.get("username")})
 
 
 async def create_election(request: Request) -> Response:
-    admin = _admin(request)
+    admin = await _admin(request)
     uuid = _elections(request).create(admin, await _json(request))
     return JSONResponse({"uuid": uuid}, status_code=201)
 
 
 async def admin_election(request: Request) -> Response:
-    _, uuid = _owner(request)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    _, uuid = await _owner(request)
+    return await _admin_info(request, uuid)
+
+
+async def _admin_info(request: Request, uuid: str) -> Response:
+    """What an administrator sees of the election, read off the event loop."""
+    return JSONResponse(await run_in_threadpool(_elections(request).info, uuid, True))
 
 
 async def upload_credentials(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     limit = request.app.state.settings.limits.credentials_bytes
     data = await read_body(request, limit, large=True)
     return JSONResponse(_elections(request).set_credentials(admin, uuid, data))
 
 
 async def set_registry(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     data = await read_body(request, request.app.state.settings.limits.json_bytes)
     return JSONResponse(_elections(request).set_registry(admin, uuid, data))
 
 
 async def open_registration(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     _elections(request).open_registration(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def close_registration(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     return JSONResponse(_elections(request).close_registration(admin, uuid))
 
 
 async def add_trustee(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     body = await _json(request)
     made = _elections(request).add_trustee(admin, uuid, body.get("name"))
     return JSONResponse(made, status_code=201)
 
 
 async def reissue_trustee_link(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     trustee = request.path_params["trustee"]
     return JSONResponse(_elections(request).reissue_link(admin, uuid, trustee))
 
 
 async def set_window(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     body = await _json(request)
     return JSONResponse(_elections(request).set_window(admin, uuid, body))
 
 
 async def open_election(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     await _elections(request).open(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def close_election(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     await _elections(request).close(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def publish_election(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     await _elections(request).publish(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def restart_ceremony(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     _elections(request).ceremonies.reset(admin, uuid)
-    return JSONResponse(_elections(request).info(uuid, admin=True))
+    return await _admin_info(request, uuid)
 
 
 async def admin_log(request: Request) -> Response:
-    admin = _admin(request)
-    allowed = rights.visible(request.app.state.engine, admin)
-    with request.app.state.engine.connect() as db:
-        log = adminlog.entries(db)
+    admin = await _admin(request)
+    allowed, log = await run_in_threadpool(_log, request.app.state.engine, admin)
     # The chain is checked whole; an administrator reads only their elections' entries
     # and their own actions outside any election.
     shown = [
@@ -296,26 +312,34 @@ async def admin_log(request: Request) -> Response:
     )
 
 
+def _log(engine: Engine, admin: tuple[int, str]) -> tuple[set[str] | None, list[Entry]]:
+    """The elections `admin` may see (None: all) and the whole log."""
+    allowed = rights.visible(engine, admin)
+    with engine.connect() as db:
+        return allowed, adminlog.entries(db)
+
+
 # --- trustees ------------------------------------------------------------------------
 
 
 async def trustee_info(request: Request) -> Response:
-    return JSONResponse(_elections(request).trustee_info(str(request.path_params["token"])))
+    token = str(request.path_params["token"])
+    return JSONResponse(await run_in_threadpool(_elections(request).trustee_info, token))
 
 
 @penalized("trustee")
 async def trustee_key(request: Request) -> Response:
     token = str(request.path_params["token"])
-    _elections(request).trustee(token)  # a valid link before reading anything
+    await run_in_threadpool(_elections(request).trustee, token)  # a valid link, before the body
     data = await read_body(request, request.app.state.settings.limits.json_bytes)
-    _elections(request).submit_key(token, data)
+    await run_in_threadpool(_elections(request).submit_key, token, data)  # the database only
     return JSONResponse({"accepted": "key"})
 
 
 @penalized("trustee")
 async def trustee_decryption(request: Request) -> Response:
     token = str(request.path_params["token"])
-    _elections(request).trustee(token)  # a valid link before reading anything
+    await run_in_threadpool(_elections(request).trustee, token)  # a valid link, before the body
     limit = request.app.state.settings.limits.upload_bytes
     data = await read_body(request, limit, large=True)
     await _elections(request).submit_decryption(token, data)
@@ -323,7 +347,7 @@ async def trustee_decryption(request: Request) -> Response:
 
 
 async def withdraw_candidate(request: Request) -> Response:
-    admin, uuid = _owner(request)
+    admin, uuid = await _owner(request)
     detail = _elections(request).withdraw(admin, uuid, await _json(request))
     return JSONResponse(detail, status_code=201)
 

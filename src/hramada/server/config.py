@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hramada.protocol.secret_files import private_folder
+from hramada.server.database import sqlite_file
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,4 @@ class Settings:
         """The data folder only this user may enter (0700), its SQLite file 0600."""
         private_folder(self.data_dir)
         if self.database_url is None:
-            db = self.data_dir / "hramada.sqlite"
-            os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
-            db.chmod(0o600)  # SQLite gives its -wal and -shm files the same mode
+            sqlite_file(self.data_dir / "hramada.sqlite")

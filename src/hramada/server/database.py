@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def sqlite_file(path: Path) -> str:
+    """The URL of the SQLite file at `path`, made owner-only (0600; SQLite gives its -wal and
+    -shm files the same mode). A new file is created here; an existing one is never opened:
+    closing any descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+    among them, and then another process's connection, closing as if it were the last,
+    checkpoints and deletes the write-ahead log and its index under this process's pooled
+    connections, which go on reading their cached pages as if nothing had been written
+    (https://sqlite.org/howtocorrupt.html, section 2.2)."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        path.chmod(0o600)
+    return f"sqlite:///{path.resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -20,15 +35,11 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def connect(url: str, pooled: bool = True) -> Engine:
-    """An engine for `url`, migrated to the latest schema. Not `pooled`: a new connection
-    for every use (SQLite's are cheap to open)."""
+def connect(url: str) -> Engine:
+    """An engine for `url`, migrated to the latest schema."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if pooled:
-        engine = create_engine(url, pool_pre_ping=True)
-    else:
-        engine = create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)

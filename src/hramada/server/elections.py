@@ -46,7 +46,7 @@ from hramada.server.durability import save_checkpoint
 from hramada.server.live import Live
 from hramada.server.problems import Problem
 from hramada.server.registrations import Registrations
-from hramada.server.tables import elections, trustees
+from hramada.server.tables import election_row, elections, trustees
 
 Json = dict[str, Any]
 log = logging.getLogger("hramada.server")
@@ -173,15 +173,8 @@ class Elections:
 
     # --- reading ---------------------------------------------------------------------
 
-    def _row(self, uuid: str) -> Any:
-        with self.engine.connect() as db:
-            row = db.execute(select(elections).where(elections.c.uuid == uuid)).first()
-        if row is None:
-            raise Problem(404, "election", "there is no such election")
-        return row
-
     def require_exists(self, uuid: str) -> None:
-        self._row(uuid)
+        election_row(self.engine, uuid)
 
     def _trustee_rows(self, uuid: str) -> list[Any]:
         with self.engine.connect() as db:
@@ -198,7 +191,7 @@ class Elections:
                     "this election's archive could not be read; only its page and its raw "
                     "archive are served until the administrators repair it",
                 )
-            self._row(uuid)  # 404 for an unknown election
+            election_row(self.engine, uuid)  # 404 for an unknown election
             raise Problem(409, "not open", "the election is not open yet")
         return live
 
@@ -259,7 +252,7 @@ class Elections:
         self._public.pop(uuid, None)
 
     def _info(self, uuid: str, admin: bool) -> Json:
-        row = self._row(uuid)
+        row = election_row(self.engine, uuid)
         live = self.live.get(uuid)
         broken = self.broken.get(uuid)
         if live is None and not admin and broken is None:
@@ -446,7 +439,7 @@ class Elections:
     # --- administrators --------------------------------------------------------------
 
     def _draft(self, uuid: str) -> Any:
-        row = self._row(uuid)
+        row = election_row(self.engine, uuid)
         if row.state != "draft":
             raise Problem(409, "setup fixed", "the election is already open: its setup is fixed")
         return row
@@ -543,7 +536,7 @@ class Elections:
         return {"id": trustee_id, "link": f"/trustee/{token}"}
 
     def set_window(self, admin: tuple[int, str], uuid: str, body: Json) -> Json:
-        row = self._row(uuid)
+        row = election_row(self.engine, uuid)
         live = self.live.get(uuid)
         opens = parse_time(body.get("opens_at"), "opens_at")
         closes = parse_time(body.get("closes_at"), "closes_at")
@@ -708,12 +701,12 @@ class Elections:
         live = self.live.get(row.election)
         threshold = self.ceremonies.threshold(row.election)
         ceremony_done = self.ceremonies.progress(row.election).get(row.id) == 3
-        template = msgspec.json.decode(self._row(row.election).template)
+        template = msgspec.json.decode(election_row(self.engine, row.election).template)
         return {
             "election": row.election,
             "election_name": template["name"],
             "name": row.name,
-            "group": self._row(row.election).group_name,
+            "group": election_row(self.engine, row.election).group_name,
             "state": live.state if live else "draft",
             "threshold": threshold,  # None: one key per trustee; else `hramada trustee threshold`
             "key_submitted": row.public_key is not None or ceremony_done,
@@ -746,7 +739,7 @@ class Elections:
             adminlog.record(db, f"trustee:{row.name}", "trustee key", detail, row.election, True)
 
     async def submit_decryption(self, token: str, data: bytes) -> None:
-        row, number = self.trustee(token)
+        row, number = await asyncio.to_thread(self.trustee, token)
         live = self.live_election(row.election)
         async with live.lock:
             live.require_writable()

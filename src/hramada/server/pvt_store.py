@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Select, and_, case, delete, func, insert, select,
 from hramada.observe.pvt import chain, tally, tokens
 from hramada.observe.pvt.photo import clean_photo, photo_hash
 from hramada.protocol.secret_files import private_folder
-from hramada.server.database import connect
+from hramada.server.database import connect, sqlite_file
 from hramada.server.problems import Problem
 from hramada.server.pvt_tables import (
     pvt_candidates,
@@ -73,14 +73,8 @@ class PvtStore:
     @classmethod
     def open(cls, data_dir: Path, database_url: str | None = None) -> PvtStore:
         private_folder(data_dir)
-        if database_url is None:
-            db = data_dir / "pvt.sqlite"
-            os.close(os.open(db, os.O_RDWR | os.O_CREAT, 0o600))
-        url = database_url or f"sqlite:///{(data_dir / 'pvt.sqlite').resolve()}"
-        # SQLite without a pool: a pooled connection that served the report from a worker
-        # thread kept showing the database as it was before the organisers imported the
-        # protocols with the command line (tests/test_pvt_service.py).
-        return cls(connect(url, pooled=database_url is not None), signing_key(data_dir))
+        url = database_url or sqlite_file(data_dir / "pvt.sqlite")
+        return cls(connect(url), signing_key(data_dir))
 
     # -- what the organisers import ----------------------------------------------------------
 

@@ -49,7 +49,7 @@ async def report_page(request: Request) -> Response:
     chart = flagged_chart(
         data, translate(lang, "pvt.report.verified"), translate(lang, "pvt.report.official")
     )
-    chain = store.publications()
+    chain = await run_in_threadpool(store.publications)
     return page(
         request,
         "pvt_report.html",
@@ -71,12 +71,8 @@ async def report_csv(request: Request) -> Response:
 
 async def publications_json(request: Request) -> Response:
     store = _store(request)
-    return JSONResponse(
-        {
-            "public_key": store.election,
-            "publications": [p.__dict__ for p in store.publications()],
-        }
-    )
+    chain = await run_in_threadpool(store.publications)
+    return JSONResponse({"public_key": store.election, "publications": [p.__dict__ for p in chain]})
 
 
 async def _read_submission(request: Request) -> tuple[str, str, str, bytes | None]:
@@ -136,7 +132,7 @@ async def submit_api(request: Request) -> Response:
 
 
 async def submit_page(request: Request) -> Response:
-    candidates = _store(request).candidates()
+    candidates = await run_in_threadpool(_store(request).candidates)
     if request.method == "GET":
         return page(request, "pvt_submit.html", candidates=candidates, done=False, error=None)
     try:
@@ -154,19 +150,20 @@ async def _submit_ok(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _moderator(request: Request) -> tuple[int, str] | None:
-    return accounts.session_user(request.app.state.engine, request.cookies.get(SESSION_COOKIE))
+async def _moderator(request: Request) -> tuple[int, str] | None:
+    engine, token = request.app.state.engine, request.cookies.get(SESSION_COOKIE)
+    return await run_in_threadpool(accounts.session_user, engine, token)
 
 
-def _need_moderator(request: Request) -> int:
-    user = _moderator(request)
+async def _need_moderator(request: Request) -> int:
+    user = await _moderator(request)
     if user is None:
         raise Problem(401, "login", "log in as a moderator first")
     return user[0]
 
 
 async def moderate_page(request: Request) -> Response:
-    user = _moderator(request)
+    user = await _moderator(request)
     pending = [] if user is None else await run_in_threadpool(_store(request).pending, user[0])
     return page(request, "pvt_moderate.html", user=user and user[1], pending=pending)
 
@@ -188,7 +185,7 @@ async def moderator_logout(request: Request) -> Response:
 
 
 async def photo(request: Request) -> Response:
-    _need_moderator(request)
+    await _need_moderator(request)
     data = await run_in_threadpool(_store(request).photo, int(request.path_params["id"]))
     if data is None:
         raise Problem(404, "photo", "no such photo")
@@ -196,7 +193,7 @@ async def photo(request: Request) -> Response:
 
 
 async def review(request: Request) -> Response:
-    moderator = _need_moderator(request)
+    moderator = await _need_moderator(request)
     form = await request.form(max_files=0, max_fields=2, max_part_size=64)
     verdict = form.get("verdict")
     if verdict not in ("confirm", "reject"):
@@ -207,13 +204,13 @@ async def review(request: Request) -> Response:
 
 
 async def publish(request: Request) -> Response:
-    _need_moderator(request)
+    await _need_moderator(request)
     await run_in_threadpool(_store(request).publish)
     return RedirectResponse("/", status_code=303)
 
 
 async def delete_photos(request: Request) -> Response:
-    _need_moderator(request)
+    await _need_moderator(request)
     await run_in_threadpool(_store(request).delete_verified_photos)
     return RedirectResponse("/moderate", status_code=303)
 

@@ -21,7 +21,7 @@ from hramada.election.errors import Rejected
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_b64
 from hramada.server import adminlog
 from hramada.server.problems import Problem
-from hramada.server.tables import elections, registrations
+from hramada.server.tables import election_row, elections, registrations
 
 Json = dict[str, Any]
 BATCH = 500  # registrations stored per transaction at most
@@ -36,13 +36,6 @@ class Registrations:
         self.engine = engine
         self._waiting: list[tuple[Json, asyncio.Future[Problem | None]]] = []
         self._writer: asyncio.Task[None] | None = None
-
-    def _row(self, uuid: str) -> Any:
-        with self.engine.connect() as db:
-            row = db.execute(select(elections).where(elections.c.uuid == uuid)).first()
-        if row is None:
-            raise Problem(404, "election", "there is no such election")
-        return row
 
     @staticmethod
     def registry(row: Any) -> reg.RegistryKey | None:
@@ -121,7 +114,7 @@ class Registrations:
 
     def info(self, uuid: str) -> Json:
         """What a member's device needs: the registry's keys and whether registration is open."""
-        row = self._row(uuid)
+        row = election_row(self.engine, uuid)
         key = self.registry(row)
         if key is None:
             raise Problem(404, "registry", "this election takes no anonymous registrations")
@@ -137,7 +130,7 @@ class Registrations:
 
     def check(self, uuid: str, body: Json) -> Json:
         """The row a posted (credential, prefix, signature) would add, if it is acceptable."""
-        row = self._row(uuid)
+        row = election_row(self.engine, uuid)
         key = self.registry(row)
         if key is None:
             raise Problem(404, "registry", "this election takes no anonymous registrations")
@@ -233,7 +226,7 @@ class Registrations:
 
     def published(self, uuid: str) -> bytes | None:
         """registrations.json once registration is closed (None for other elections)."""
-        row = self._row(uuid)
+        row = election_row(self.engine, uuid)
         key = self.registry(row)
         if key is None or row.registration != "closed":
             return None

@@ -1,21 +1,29 @@
 """The database schema: administrators, sessions, elections before and around their archive,
-trustees, anonymous registrations, and the admin log. Ballots live only in the archives."""
+trustees, anonymous registrations, and the admin log; and reading an election's row. Ballots
+live only in the archives."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Engine,
     ForeignKey,
     Integer,
     LargeBinary,
     MetaData,
+    Row,
     String,
     Table,
     Text,
     false,
+    select,
 )
+
+from hramada.server.problems import Problem
 
 metadata = MetaData()
 
@@ -95,3 +103,12 @@ admin_log = Table(
     Column("public", Boolean, nullable=False),  # shown on the election's public page
     Column("hash", String(64), nullable=False),
 )
+
+
+def election_row(engine: Engine, uuid: str) -> Row[Any]:
+    """The election's row; a 404 for an unknown election."""
+    with engine.connect() as db:
+        row = db.execute(select(elections).where(elections.c.uuid == uuid)).first()
+    if row is None:
+        raise Problem(404, "election", "there is no such election")
+    return row

@@ -6,13 +6,14 @@ from functools import partial
 from typing import Any
 
 import anyio
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from hramada.booth.i18n import negotiate
 from hramada.booth.pages import render
-from hramada.server.elections import Elections
+from hramada.server.elections import Elections, Json
 from hramada.server.problems import Problem
 
 LANG_COOKIE = "lang"
@@ -66,18 +67,21 @@ def _base(request: Request) -> str:
 
 
 async def index(request: Request) -> Response:
-    return page(request, "index.html", elections=_elections(request).summaries())
+    summaries = await run_in_threadpool(_elections(request).summaries)
+    return page(request, "index.html", elections=summaries)
+
+
+async def _info(request: Request) -> Json:
+    return await run_in_threadpool(_elections(request).info, request.path_params["uuid"])
 
 
 async def election(request: Request) -> Response:
-    info = _elections(request).info(request.path_params["uuid"])
+    info = await _info(request)
     return page(request, "election.html", election=info, base_url=_base(request))
 
 
 async def vote(request: Request) -> Response:
-    return page(
-        request, "vote.html", election=_elections(request).info(request.path_params["uuid"])
-    )
+    return page(request, "vote.html", election=await _info(request))
 
 
 _boards: dict[tuple[str, int, str, str | None], str] = {}  # rendered board pages
@@ -90,13 +94,13 @@ async def board(request: Request) -> Response:
     """One page of the bulletin board, rendered off the event loop once per archive state."""
     uuid = request.path_params["uuid"]
     elections = _elections(request)
-    listing = elections.board(uuid, page_number(request))
+    listing = await run_in_threadpool(elections.board, uuid, page_number(request))
     lang = language(request)
     key = (uuid, listing["page"], lang, listing["chain_head"])
     html = _boards.get(key)
     if html is None:
         context = {k: v for k, v in listing.items() if k != "page"}  # `page` names the template
-        context |= {"current": listing["page"], "election": elections.info(uuid)}
+        context |= {"current": listing["page"], "election": await _info(request)}
         html = await anyio.to_thread.run_sync(
             partial(render, "board.html", lang, **context), limiter=_rendering
         )
@@ -107,7 +111,7 @@ async def board(request: Request) -> Response:
 
 
 async def result(request: Request) -> Response:
-    info = _elections(request).info(request.path_params["uuid"])
+    info = await _info(request)
     return page(request, "result.html", election=info, base_url=_base(request))
 
 
@@ -117,7 +121,7 @@ async def admin(request: Request) -> Response:
 
 async def trustee(request: Request) -> Response:
     token = request.path_params["token"]
-    info = _elections(request).trustee_info(token)
+    info = await run_in_threadpool(_elections(request).trustee_info, token)
     return page(request, "trustee.html", trustee=info, token=token, base_url=_base(request))
 
 

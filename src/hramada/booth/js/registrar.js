@@ -1,7 +1,7 @@
 // The registrar's page: log in, load the record key and the custodians file (read here, kept in
 // this page's memory only), then enrol members: the document number is normalized and blinded
-// here, k custodians evaluate it, and only the tag, the member key and the signed record go to
-// the registry.
+// here, k custodians evaluate it, and only the tag, the member key, the registry's challenge and
+// the signed record go to the registry.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { api, ApiError } from './ui/api.js';
@@ -10,13 +10,16 @@ import { has, t } from './ui/i18n.js';
 import { CustodiansFailed, CustodiansFileError, parseCustodians, tagFor } from './registrar/custodians.js';
 import { DocumentError, normalize } from './registrar/document.js';
 
-const RECORD_PREFIX = utf8ToBytes('hramada-enrolment/1\n');
+const RECORD_PREFIX = utf8ToBytes('hramada-enrolment/2\n');
 const config = JSON.parse($('registrar-config').textContent);
 const state = { session: null, name: null, seed: null, pinned: null };
 
-/** What the registry's record signature covers: this tag now belongs to this member key. */
-function record(tag, memberKey) {
-  const message = concatBytes(RECORD_PREFIX, utf8ToBytes(tag), utf8ToBytes('\n'), utf8ToBytes(memberKey));
+/**
+ * What the registry's record signature covers: this tag now belongs to this member key, in answer
+ * to a fresh challenge of the registry's, used once (registry/messages.py record_message).
+ */
+function record(challenge, tag, memberKey) {
+  const message = concatBytes(RECORD_PREFIX, utf8ToBytes(`${challenge}\n${tag}\n${memberKey}`));
   return bytesToHex(ed25519.sign(message, state.seed));
 }
 
@@ -167,12 +170,13 @@ $('enrol-form').addEventListener('submit', async (event) => {
     }
     problems.append(...custodianLines(found.failures).map((text) => h('li', { text })));
     const tag = bytesToHex(found.tag);
-    const body = { tag, member_key: key, record: record(tag, key) };
     let answer;
     try {
+      const { challenge } = await api('POST', '/api/registry/challenge');
+      const body = { tag, member_key: key, challenge, record: record(challenge, tag, key) };
       answer = await api('POST', '/api/registry/members', body, { token: state.session });
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) state.session = null;
+      if (error instanceof ApiError && error.check === 'authentication') state.session = null;
       outcome(out, 'bad', refusal(error));
       return;
     }
