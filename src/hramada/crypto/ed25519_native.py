@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hramada_native import Point, Table, multiscalar_vartime
 
 from hramada.crypto.ed25519 import _HEX64, _Q  # the wire format and order, as on the pure path
@@ -30,6 +32,29 @@ class NativeFixedBase(FixedBase):
 
     def pow_mul(self, k: int, x: Element, c: int) -> Element:
         return self.table.mul_add_vartime(_scalar(k), x, _scalar(c))
+
+    def or_commitments(
+        self, statements: Sequence[tuple[Element, Element, int]], proofs: Sequence[tuple[int, int]]
+    ) -> str:
+        """One call for all branches; the core encodes them with one field inversion."""
+        scalars = b"".join(_scalar(c) + _scalar(r) for c, r in proofs)
+        return self.table.or_commitments(self._branches(statements), scalars)
+
+    def or_verify_decimal(
+        self,
+        statements: Sequence[tuple[Element, Element, int]],
+        proofs: Sequence[tuple[str, str]],
+        prefix: str,
+    ) -> bool | None:
+        """Parse, recompute, encode, hash and compare in the core."""
+        return self.table.or_verify(prefix, self._branches(statements), proofs)
+
+    def _branches(
+        self, statements: Sequence[tuple[Element, Element, int]]
+    ) -> list[tuple[Point, Point, Point | None]]:
+        """(alpha, beta, g^-m), or None for m = 0, as the core takes a branch."""
+        shift = self.group.g_pow_small
+        return [(a, b, None if m == 0 else shift(-m)) for a, b, m in statements]
 
 
 class Ed25519NativeGroup(Group):

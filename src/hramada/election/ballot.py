@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from hramada.crypto.credentials import derive_secret
 from hramada.crypto.elgamal import Ciphertext, encrypt, product
 from hramada.crypto.group import Element, Group, GroupError
-from hramada.crypto.proofs import Proof, or_prove, or_verify, schnorr_prove, schnorr_verify
+from hramada.crypto.proofs import (
+    Proof,
+    or_prove,
+    or_verify_decimal,
+    schnorr_prove,
+    schnorr_verify,
+)
 from hramada.election.context import ElectionContext
 from hramada.election.errors import Rejected
 from hramada.election.trustees import read_proof, wire_proof
@@ -140,8 +146,9 @@ def _decode_ct(group: Group, c: model.Ciphertext) -> Ciphertext:
     return Ciphertext(group.decode(c.alpha), group.decode(c.beta))
 
 
-def _proofs(group: Group, ps: list[model.Proof] | None) -> list[Proof]:
-    return [read_proof(group, p) for p in ps or []]
+def _decimal(ps: list[model.Proof] | None) -> list[tuple[str, str]]:
+    """A proof's (challenge, response) strings, as `or_verify_decimal` takes them."""
+    return [(p.challenge, p.response) for p in ps or []]
 
 
 def _check_answer(
@@ -170,11 +177,11 @@ def _check_answer(
         raise Rejected("ballot format", f"question {i}: answer does not fit the question")
     cts = [_decode_ct(group, c) for c in a.choices]
     for j, (c, ps) in enumerate(zip(cts, a.individual_proofs, strict=True)):
-        if not or_verify(
+        if not or_verify_decimal(
             group,
             y,
             _statements([(c, 0), (c, 1)]),
-            _proofs(group, ps),
+            _decimal(ps),
             _individual_prefix(group, zkp, c),
         ):
             raise Rejected("individual proof", f"question {i}, choice {j}: not a proof of 0 or 1")
@@ -183,7 +190,7 @@ def _check_answer(
     if q.blank:
         total = product(group, cts[1:])
         blank = _statements([(cts[0], 0), (total, 0)])
-        if not or_verify(group, y, blank, _proofs(group, a.blank_proof), f"bproof0|{s}|"):
+        if not or_verify_decimal(group, y, blank, _decimal(a.blank_proof), f"bproof0|{s}|"):
             raise Rejected("blank proof", f"question {i}: invalid blank proof")
         overall = [(cts[0], 1), *((total, m) for m in range(q.min, q.max + 1))]
         prefix = f"bproof1|{s}|"
@@ -191,7 +198,7 @@ def _check_answer(
         total = product(group, cts)
         overall = [(total, m) for m in range(q.min, q.max + 1)]
         prefix = f"prove|{s}|{group.encode(total.alpha)},{group.encode(total.beta)}|"
-    if not or_verify(group, y, _statements(overall), _proofs(group, a.overall_proof), prefix):
+    if not or_verify_decimal(group, y, _statements(overall), _decimal(a.overall_proof), prefix):
         raise Rejected("overall proof", f"question {i}: not a proof of {q.min}..{q.max} choices")
     return cts
 
