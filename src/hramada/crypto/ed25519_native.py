@@ -71,12 +71,15 @@ class Ed25519NativeGroup(Group):
         return x.hex()
 
     def decode(self, s: str) -> Element:
-        # Canonical encoding, on the curve, in the prime-order subgroup; the identity too.
-        if not isinstance(s, str) or not _HEX64.fullmatch(s):
-            raise GroupError(f"not a 64-digit lowercase hex Ed25519 point: {str(s)[:40]!r}")
+        # Canonical encoding, on the curve, in the prime-order subgroup; the identity too. The
+        # core reads only 64 lowercase hex digits; the message for others is the pure path's.
         try:
             return Point.from_hex(s)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
+            if not isinstance(s, str) or not _HEX64.fullmatch(s):
+                raise GroupError(
+                    f"not a 64-digit lowercase hex Ed25519 point: {str(s)[:40]!r}"
+                ) from None
             raise GroupError(str(e)) from None
 
     def decode_unchecked(self, s: str) -> Element:
