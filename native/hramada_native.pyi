@@ -1,5 +1,7 @@
 """Types of the native core: decoded Ed25519 points and fixed-base tables (curve25519-dalek)."""
 
+from collections.abc import Sequence
+
 BACKEND: str
 
 class Point:
@@ -27,6 +29,15 @@ class Table:
     def __init__(self, base: Point) -> None: ...
     def mul(self, k: bytes) -> Point: ...
     def mul_add_vartime(self, k: bytes, x: Point, c: bytes) -> Point: ...
+    def or_commitments(
+        self, branches: list[tuple[Point, Point, Point | None]], scalars: bytes
+    ) -> str: ...
+    def or_verify(
+        self,
+        prefix: str,
+        branches: list[tuple[Point, Point, Point | None]],
+        proofs: Sequence[tuple[str, str]],
+    ) -> bool | None: ...
 
 def multiscalar_vartime(scalars: list[bytes], points: list[Point]) -> Point: ...
 

@@ -21,6 +21,7 @@ from hramada.crypto.ed25519 import Ed25519Group
 from hramada.crypto.ed25519_native import Ed25519NativeGroup
 from hramada.crypto.group import Element, Group, GroupError
 from hramada.crypto.groups import core_name, get_group
+from hramada.crypto.proofs import or_prove, or_verify, or_verify_decimal
 
 PURE, NATIVE = Ed25519Group(), Ed25519NativeGroup()
 Q = PURE.q
@@ -230,3 +231,173 @@ def test_ed25519_suite_passes_on_the_pure_path() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+# The core's own encoding check (instead of a decompress/compress round trip), against an
+# independent model: y < p, y gives a square x^2 = (y^2 - 1) / (d y^2 + 1), and x = 0 (y = 1
+# or y = p - 1) does not carry the sign bit.
+_D = -121665 * pow(121666, -1, ED_P) % ED_P
+
+
+def on_curve_and_canonical(b: bytes) -> bool:
+    n = int.from_bytes(b, "little")
+    y, sign = n & ((1 << 255) - 1), n >> 255
+    if y >= ED_P:
+        return False
+    x2 = (y * y - 1) * pow(_D * y * y + 1, -1, ED_P) % ED_P
+    if x2 == 0:
+        return sign == 0
+    return pow(x2, (ED_P - 1) // 2, ED_P) == 1  # x^2 is a non-zero square
+
+
+def encodings_near(y: int) -> st.SearchStrategy[bytes]:
+    """Encodings of y + k for small k, with or without the sign bit."""
+    return st.builds(
+        lambda k, sign: (((y + k) % (1 << 255)) | (sign << 255)).to_bytes(32, "little"),
+        st.integers(-40, 40),
+        st.integers(0, 1),
+    )
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.binary(min_size=32, max_size=32),
+        encodings_near(ED_P),
+        encodings_near(0),
+        encodings_near(ED_P - 1),
+        st.sampled_from([bytes.fromhex(t)[::-1] for t in TORSION]),
+        st.builds(lambda k: bytes(pure_of(NATIVE.g_pow(k))), exponents),
+    ),
+    st.integers(0, 1),
+)
+def test_encoding_check_agrees_with_the_curve_equation(b: bytes, flip: int) -> None:
+    """Decoding without the subgroup test accepts exactly the canonical encodings of points."""
+    b = bytes([*b[:31], b[31] ^ (flip << 7)])  # the same y with the other sign
+    try:
+        hramada_native.Point.from_bytes(b)  # with the subgroup test: never more than the model
+        checked = True
+    except ValueError:
+        checked = False
+    try:
+        point = hramada_native.Point.from_hex_unchecked(b[::-1].hex())
+    except ValueError:
+        assert not on_curve_and_canonical(b) and not checked
+        return
+    assert on_curve_and_canonical(b) and bytes(point.to_bytes()) == b
+    assert checked == _pure_accepts(b)  # and the subgroup test as the reference's
+
+
+def _pure_accepts(b: bytes) -> bool:
+    try:
+        PURE.decode(b[::-1].hex())
+    except GroupError:
+        return False
+    return True
+
+
+def _statements(group: Group, ks: list[tuple[int, int, int]]) -> list[tuple[Element, Element, int]]:
+    """(g^a, g^b, m) on one path; a = 0 or b = 0 gives the identity."""
+    return [(group.g_pow(a), group.g_pow(b), m) for a, b, m in ks]
+
+
+branches = st.lists(
+    st.tuples(st.integers(0, Q - 1), st.integers(0, Q - 1), st.integers(0, 4)),
+    min_size=1,
+    max_size=5,
+)
+proof_scalars = st.one_of(st.sampled_from([0, 1, Q - 1]), st.integers(0, Q - 1))
+
+
+@SETTINGS
+@given(exponents, branches, st.data())
+def test_one_call_commitments_agree_with_the_reference(
+    y: int, ks: list, data: st.DataObject
+) -> None:
+    """All branches' commitments g^r alpha^c, y^r (beta / g^m)^c in one call, encoded with one
+    batch inversion: the same text as the pure path (identity and y = g included)."""
+    proofs = [(data.draw(proof_scalars), data.draw(proof_scalars)) for _ in ks]
+    for key in (y, 1):  # an election key, and the generator itself (no table of its own)
+        native_y, pure_y = NATIVE.fixed_base(NATIVE.g_pow(key)), PURE.fixed_base(PURE.g_pow(key))
+        text = native_y.or_commitments(_statements(NATIVE, ks), proofs)
+        assert text == pure_y.or_commitments(_statements(PURE, ks), proofs)
+
+
+@SETTINGS
+@given(exponents, st.lists(st.integers(0, 3), min_size=1, max_size=4), st.data())
+def test_one_call_or_verify_agrees_with_the_reference(
+    y: int, values: list[int], data: st.DataObject
+) -> None:
+    """A valid disjunctive proof and altered ones, checked from the wire's decimal strings in one
+    native call and on the pure path: the same verdicts."""
+    true_index = data.draw(st.integers(0, len(values) - 1))
+    r, prefix = data.draw(exponents), data.draw(st.text(max_size=20)) + "|"
+    m = values[true_index]
+    pure_y, native_y = PURE.fixed_base(PURE.g_pow(y)), NATIVE.fixed_base(NATIVE.g_pow(y))
+    alpha, beta = PURE.g_pow(r), PURE.mul(pure_y.pow(r), PURE.g_pow_small(m))
+    pairs = [(alpha, PURE.mul(beta, PURE.g_pow_small(-v))) for v in values]
+    proofs = or_prove(PURE, pure_y, pairs, true_index, r, prefix)
+    pure_st = [(alpha, beta, v) for v in values]
+    native_st = [
+        (NATIVE.decode(PURE.encode(alpha)), NATIVE.decode(PURE.encode(beta)), v) for v in values
+    ]
+    altered = data.draw(st.integers(0, len(proofs) - 1))
+    candidates = {
+        "valid": (proofs, prefix),
+        "challenge": (
+            [
+                p._replace(challenge=(p.challenge + 1) % Q) if i == altered else p
+                for i, p in enumerate(proofs)
+            ],
+            prefix,
+        ),
+        "response": (
+            [
+                p._replace(response=(p.response + 1) % Q) if i == altered else p
+                for i, p in enumerate(proofs)
+            ],
+            prefix,
+        ),
+        "prefix": (proofs, prefix + "x"),
+        "short": (proofs[:-1], prefix),
+    }
+    for name, (ps, pre) in candidates.items():
+        wire = [(str(c), str(r_)) for c, r_ in ps]
+        expected = or_verify(PURE, pure_y, pure_st, ps, pre)
+        assert expected == (name == "valid")
+        assert native_y.table.or_verify(pre, native_y._branches(native_st), wire) is expected
+        assert or_verify_decimal(NATIVE, native_y, native_st, wire, pre) is expected
+        assert or_verify_decimal(PURE, pure_y, pure_st, wire, pre) is expected
+
+
+DECIMAL_EDGES = [
+    *("0", "1", str(Q - 1), str(Q), str(Q + 1), str(2**256 - 1), str(2**256), "9" * 80),
+    *("00", "01", "-1", "+1", " 1", "1 ", "", "1e5", "0x10", "\u0661", "1\u0660", "\u00bd"),
+]
+
+
+@SETTINGS
+@given(
+    st.one_of(
+        st.sampled_from(DECIMAL_EDGES),
+        st.text(max_size=80),
+        st.from_regex(r"-?[0-9]{1,79}", fullmatch=True),
+    )
+)
+def test_decimal_scalars_are_read_as_the_reference_reads_them(s: str) -> None:
+    """The core parses a challenge or response itself; it declines (None) exactly the strings
+    the reference refuses, and the reference then names the error as before."""
+    try:
+        expected: int | None = PURE.decode_scalar(s)
+    except GroupError as e:
+        expected, message = None, str(e)
+    native_y = NATIVE.fixed_base(NATIVE.g_pow(5))
+    for wire in ([(s, "0")], [("0", s)]):
+        got = native_y.table.or_verify(
+            "p|", native_y._branches(_statements(NATIVE, [(1, 2, 0)])), wire
+        )
+        assert (got is None) == (expected is None)
+        if expected is None:
+            with pytest.raises(GroupError) as raised:
+                or_verify_decimal(NATIVE, native_y, _statements(NATIVE, [(1, 2, 0)]), wire, "p|")
+            assert str(raised.value) == message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hramada_native import Point, Table, multiscalar_vartime
 
 from hramada.crypto.ed25519 import _HEX64, _Q  # the wire format and order, as on the pure path
@@ -31,6 +33,29 @@ class NativeFixedBase(FixedBase):
     def pow_mul(self, k: int, x: Element, c: int) -> Element:
         return self.table.mul_add_vartime(_scalar(k), x, _scalar(c))
 
+    def or_commitments(
+        self, statements: Sequence[tuple[Element, Element, int]], proofs: Sequence[tuple[int, int]]
+    ) -> str:
+        """One call for all branches; the core encodes them with one field inversion."""
+        scalars = b"".join(_scalar(c) + _scalar(r) for c, r in proofs)
+        return self.table.or_commitments(self._branches(statements), scalars)
+
+    def or_verify_decimal(
+        self,
+        statements: Sequence[tuple[Element, Element, int]],
+        proofs: Sequence[tuple[str, str]],
+        prefix: str,
+    ) -> bool | None:
+        """Parse, recompute, encode, hash and compare in the core."""
+        return self.table.or_verify(prefix, self._branches(statements), proofs)
+
+    def _branches(
+        self, statements: Sequence[tuple[Element, Element, int]]
+    ) -> list[tuple[Point, Point, Point | None]]:
+        """(alpha, beta, g^-m), or None for m = 0, as the core takes a branch."""
+        shift = self.group.g_pow_small
+        return [(a, b, None if m == 0 else shift(-m)) for a, b, m in statements]
+
 
 class Ed25519NativeGroup(Group):
     """Points are decoded, checked handles (`hramada_native.Point`); reversed hex on the wire."""
@@ -46,12 +71,15 @@ class Ed25519NativeGroup(Group):
         return x.hex()
 
     def decode(self, s: str) -> Element:
-        # Canonical encoding, on the curve, in the prime-order subgroup; the identity too.
-        if not isinstance(s, str) or not _HEX64.fullmatch(s):
-            raise GroupError(f"not a 64-digit lowercase hex Ed25519 point: {str(s)[:40]!r}")
+        # Canonical encoding, on the curve, in the prime-order subgroup; the identity too. The
+        # core reads only 64 lowercase hex digits; the message for others is the pure path's.
         try:
             return Point.from_hex(s)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
+            if not isinstance(s, str) or not _HEX64.fullmatch(s):
+                raise GroupError(
+                    f"not a 64-digit lowercase hex Ed25519 point: {str(s)[:40]!r}"
+                ) from None
             raise GroupError(str(e)) from None
 
     def decode_unchecked(self, s: str) -> Element:

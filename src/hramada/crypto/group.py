@@ -51,6 +51,30 @@ class FixedBase(ABC):
         plaintext m, with x unshifted so that a group can share its work on x across m."""
         return self.pow_mul(k, x if m == 0 else self.group.mul(x, self.group.g_pow_small(-m)), c)
 
+    def or_commitments(
+        self, statements: Sequence[tuple[Element, Element, int]], proofs: Sequence[tuple[int, int]]
+    ) -> str:
+        """What a disjunctive proof's hash reads after its prefix: for each branch
+        (alpha, beta, m) and its proof (c, r), g^r alpha^c and base^r (beta / g^m)^c, encoded
+        and joined by commas (public inputs: variable time is allowed)."""
+        group = self.group
+        encoded: list[str] = []
+        for (alpha, beta, m), (c, r) in zip(statements, proofs, strict=True):
+            encoded.append(group.encode(group.g_pow_mul(r, alpha, c)))
+            encoded.append(group.encode(self.pow_mul_shifted(r, beta, c, m)))
+        return ",".join(encoded)
+
+    def or_verify_decimal(
+        self,
+        statements: Sequence[tuple[Element, Element, int]],
+        proofs: Sequence[tuple[str, str]],
+        prefix: str,
+    ) -> bool | None:
+        """A native core's one-call check of a disjunctive proof given as its decimal strings
+        (see `proofs.or_verify_decimal`); None where there is none, or when a string is not a
+        canonical scalar, which the caller then parses to name the error."""
+        return None
+
 
 class PlainBase(FixedBase):
     """No table: each power is a full exponentiation (for bases used only a few times)."""
@@ -150,9 +174,11 @@ class Group(ABC):
 
     def hash_to_scalar(self, prefix: str, elements: Sequence[Element]) -> int:
         """Belenios v1 Fiat-Shamir hash: SHA-256(prefix || e1,e2,...) as an integer, mod q."""
-        data = prefix + ",".join(self.encode(e) for e in elements)
-        digest = hashlib.sha256(data.encode()).digest()
-        return int.from_bytes(digest, "big") % self.q
+        return self.hash_text_to_scalar(prefix + ",".join(self.encode(e) for e in elements))
+
+    def hash_text_to_scalar(self, text: str) -> int:
+        """SHA-256 of a text already made of a prefix and encoded elements, mod q."""
+        return int.from_bytes(hashlib.sha256(text.encode()).digest(), "big") % self.q
 
 
 def decode_decimal(s: str, what: str) -> int:

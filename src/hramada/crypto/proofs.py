@@ -92,8 +92,22 @@ def or_verify(
     (alpha, beta / g^m) encrypts 0; the challenges must add up to the hash of all commitments."""
     if len(proofs) != len(statements):
         return False
-    commitments: list[Element] = []
-    for (alpha, beta, m), (c, r) in zip(statements, proofs, strict=True):
-        commitments.append(group.g_pow_mul(r, alpha, c))
-        commitments.append(y.pow_mul_shifted(r, beta, c, m))
-    return sum(p.challenge for p in proofs) % group.q == group.hash_to_scalar(prefix, commitments)
+    hashed = group.hash_text_to_scalar(prefix + y.or_commitments(statements, proofs))
+    return sum(p.challenge for p in proofs) % group.q == hashed
+
+
+def or_verify_decimal(
+    group: Group,
+    y: FixedBase,
+    statements: Sequence[tuple[Element, Element, int]],
+    proofs: Sequence[tuple[str, str]],
+    prefix: str,
+) -> bool:
+    """`or_verify` on the proofs' (challenge, response) decimal strings as the wire has them;
+    GroupError unless each is a canonical decimal scalar below q. A native core checks it all in
+    one call; otherwise, and to name a bad string, the strings are parsed here."""
+    checked = y.or_verify_decimal(statements, proofs, prefix)
+    if checked is not None:
+        return checked
+    parsed = [Proof(group.decode_scalar(c), group.decode_scalar(r)) for c, r in proofs]
+    return or_verify(group, y, statements, parsed, prefix)

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from hramada.crypto.credentials import derive_secret
 from hramada.crypto.elgamal import Ciphertext, encrypt, product
 from hramada.crypto.group import Element, Group, GroupError
-from hramada.crypto.proofs import Proof, or_prove, or_verify, schnorr_prove, schnorr_verify
+from hramada.crypto.proofs import (
+    Proof,
+    or_prove,
+    or_verify_decimal,
+    schnorr_prove,
+    schnorr_verify,
+)
 from hramada.election.context import ElectionContext
 from hramada.election.errors import Rejected
 from hramada.election.trustees import read_proof, wire_proof
@@ -33,8 +39,8 @@ def _wire_ct(group: Group, c: Ciphertext) -> model.Ciphertext:
     return model.Ciphertext(alpha=group.encode(c.alpha), beta=group.encode(c.beta))
 
 
-def _choices_string(group: Group, cts: list[Ciphertext]) -> str:
-    return ",".join(f"{group.encode(c.alpha)},{group.encode(c.beta)}" for c in cts)
+def _choices_string(wire: list[model.Ciphertext]) -> str:
+    return ",".join(f"{c.alpha},{c.beta}" for c in wire)
 
 
 def _shifted(group: Group, c: Ciphertext, m: int) -> tuple[Element, Element]:
@@ -55,8 +61,8 @@ def _overall_pairs(group: Group, total: Ciphertext, lo: int, hi: int) -> Pairs:
     return [_shifted(group, total, m) for m in range(lo, hi + 1)]
 
 
-def _individual_prefix(group: Group, zkp: str, c: Ciphertext) -> str:
-    return f"prove|{zkp}|{group.encode(c.alpha)},{group.encode(c.beta)}|"
+def _individual_prefix(zkp: str, c: model.Ciphertext) -> str:
+    return f"prove|{zkp}|{c.alpha},{c.beta}|"
 
 
 def check_plaintext(question: Question, m: list[int], index: int) -> None:
@@ -79,16 +85,17 @@ def _create_answer(ctx: ElectionContext, q: Question, m: list[int], zkp: str) ->
     group, y = ctx.group, ctx.y_table
     rs = [group.random_scalar() for _ in m]
     cts = [encrypt(group, y, mi, r) for mi, r in zip(m, rs, strict=True)]
+    wire = [_wire_ct(group, c) for c in cts]
     individual = [
         [
             wire_proof(p)
             for p in or_prove(
-                group, y, _individual_pairs(group, c), mi, r, _individual_prefix(group, zkp, c)
+                group, y, _individual_pairs(group, c), mi, r, _individual_prefix(zkp, w)
             )
         ]
-        for c, mi, r in zip(cts, m, rs, strict=True)
+        for c, w, mi, r in zip(cts, wire, m, rs, strict=True)
     ]
-    s = f"{zkp}|{_choices_string(group, cts)}"
+    s = f"{zkp}|{_choices_string(wire)}"
     q_ = group.q
     assert q.min is not None and q.max is not None
     blank_proof: list[Proof] | None = None
@@ -106,7 +113,7 @@ def _create_answer(ctx: ElectionContext, q: Question, m: list[int], zkp: str) ->
         pairs = _overall_pairs(group, total, q.min, q.max)
         overall = or_prove(group, y, pairs, sum(m) - q.min, r_total, prefix)
     return Answer(
-        choices=[_wire_ct(group, c) for c in cts],
+        choices=wire,
         individual_proofs=individual,
         overall_proof=[wire_proof(p) for p in overall],
         blank_proof=None if blank_proof is None else [wire_proof(p) for p in blank_proof],
@@ -140,8 +147,9 @@ def _decode_ct(group: Group, c: model.Ciphertext) -> Ciphertext:
     return Ciphertext(group.decode(c.alpha), group.decode(c.beta))
 
 
-def _proofs(group: Group, ps: list[model.Proof] | None) -> list[Proof]:
-    return [read_proof(group, p) for p in ps or []]
+def _decimal(ps: list[model.Proof] | None) -> list[tuple[str, str]]:
+    """A proof's (challenge, response) strings, as `or_verify_decimal` takes them."""
+    return [(p.challenge, p.response) for p in ps or []]
 
 
 def _check_answer(
@@ -169,21 +177,18 @@ def _check_answer(
     ):
         raise Rejected("ballot format", f"question {i}: answer does not fit the question")
     cts = [_decode_ct(group, c) for c in a.choices]
-    for j, (c, ps) in enumerate(zip(cts, a.individual_proofs, strict=True)):
-        if not or_verify(
-            group,
-            y,
-            _statements([(c, 0), (c, 1)]),
-            _proofs(group, ps),
-            _individual_prefix(group, zkp, c),
+    # Decoding accepted only canonical strings: the wire's strings are the elements' encodings.
+    for j, (c, w, ps) in enumerate(zip(cts, a.choices, a.individual_proofs, strict=True)):
+        if not or_verify_decimal(
+            group, y, _statements([(c, 0), (c, 1)]), _decimal(ps), _individual_prefix(zkp, w)
         ):
             raise Rejected("individual proof", f"question {i}, choice {j}: not a proof of 0 or 1")
-    s = f"{zkp}|{_choices_string(group, cts)}"
+    s = f"{zkp}|{_choices_string(a.choices)}"
     assert q.min is not None and q.max is not None
     if q.blank:
         total = product(group, cts[1:])
         blank = _statements([(cts[0], 0), (total, 0)])
-        if not or_verify(group, y, blank, _proofs(group, a.blank_proof), f"bproof0|{s}|"):
+        if not or_verify_decimal(group, y, blank, _decimal(a.blank_proof), f"bproof0|{s}|"):
             raise Rejected("blank proof", f"question {i}: invalid blank proof")
         overall = [(cts[0], 1), *((total, m) for m in range(q.min, q.max + 1))]
         prefix = f"bproof1|{s}|"
@@ -191,7 +196,7 @@ def _check_answer(
         total = product(group, cts)
         overall = [(total, m) for m in range(q.min, q.max + 1)]
         prefix = f"prove|{s}|{group.encode(total.alpha)},{group.encode(total.beta)}|"
-    if not or_verify(group, y, _statements(overall), _proofs(group, a.overall_proof), prefix):
+    if not or_verify_decimal(group, y, _statements(overall), _decimal(a.overall_proof), prefix):
         raise Rejected("overall proof", f"question {i}: not a proof of {q.min}..{q.max} choices")
     return cts
 
