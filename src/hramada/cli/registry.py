@@ -173,8 +173,16 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8200,
     data: DataOption = DEFAULT_DATA,
     database: DatabaseOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Blind-signing processes (default: cores; 0 signs in the service itself)."
+        ),
+    ] = None,
 ) -> None:
     """Serve enrolment (registrars), blind signatures (members) and issuance statements."""
+    import os
+
     import uvicorn
 
     from hramada.registry import registry_store as store
@@ -183,7 +191,7 @@ def serve(
     engine = store.open_database(data, database)
     err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
     uvicorn.run(
-        create_app(engine, data),
+        create_app(engine, data, os.cpu_count() or 1 if workers is None else workers),
         host=host,
         port=port,
         access_log=False,  # no client addresses, no paths, no bodies in any log

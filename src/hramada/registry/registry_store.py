@@ -25,6 +25,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
@@ -196,3 +198,26 @@ def public_counts(engine: Engine) -> dict[str, Any]:
         "re-enrolments": counts.get("re-enrolments", 0),
         "registrars": dict(sorted(per.items())),
     }
+
+
+def mark_issued(engine: Engine, flags: list[tuple[str, str]]) -> list[bool]:
+    """Set the issued flag of each (election, tag) in one transaction (one disk sync for all):
+    True where this call set it, False where it was set already (earlier, or by an earlier
+    entry of `flags`). Either every flag is on disk when this returns, or it raises."""
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as db:
+        return [
+            db.execute(
+                insert(issued)
+                .values(election=e, tag=t)
+                .on_conflict_do_nothing()
+                .returning(issued.c.tag)
+            ).first()
+            is not None
+            for e, t in flags
+        ]
+
+
+def is_issued(db: Connection, uuid: str, tag: str) -> bool:
+    found = db.execute(select(issued.c.tag).where(issued.c.election == uuid, issued.c.tag == tag))
+    return found.first() is not None

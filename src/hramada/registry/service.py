@@ -8,6 +8,8 @@ import binascii
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from nacl.bindings import crypto_core_ed25519_is_valid_point
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,11 +30,14 @@ from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode, encode
 from hramada.registry import messages as m
 from hramada.registry import registry_store as store
+from hramada.registry.issuance import IssuedFlags
+from hramada.registry.signer import Signers
 from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
 SESSION_SECONDS = 8 * 3600
 CHALLENGE_SECONDS = 300
 MAX_CHALLENGES = 100_000
+ISSUED = "this member already has a credential for it"
 
 
 @dataclass
@@ -40,7 +45,8 @@ class ElectionKeys:
     """One election's registry keys, loaded from the data folder on first use."""
 
     public: reg.RegistryKey
-    blind: blind_rsa.PrivateKey
+    blind: blind_rsa.PublicKey
+    blind_file: Path  # the private key, which the signing processes load
     statement: SigningKey
 
 
@@ -74,11 +80,22 @@ def _verify(key: str | bytes, message: bytes, signature: str) -> bool:
     return True
 
 
-def create_app(engine: Engine, data: Path) -> Starlette:
+def create_app(engine: Engine, data: Path, workers: int = 1) -> Starlette:
+    """The service; `workers` signing processes (0: sign in this process)."""
     sessions: dict[str, tuple[store.Registrar, float]] = {}  # memory only
     challenges: dict[str, float] = {}  # outstanding challenges and their expiry
     failures = Bucket(60.0, 20.0)  # failed logins per minute, everyone together
     keys: dict[str, ElectionKeys] = {}
+    flags = IssuedFlags(engine)
+    signers: list[Signers] = []  # while the service runs
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        signers.append(Signers(workers))
+        try:
+            yield
+        finally:
+            signers.pop().close()
 
     def registrar(request: Request, role: str) -> store.Registrar:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -98,9 +115,11 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             if row is None:
                 raise Refused(404, "election", "this registry issues no credentials for it")
             folder = store.keys_folder(data, uuid)
+            public = decode(row.registry_key.encode(), reg.RegistryKey, "registry key")
             keys[uuid] = ElectionKeys(
-                decode(row.registry_key.encode(), reg.RegistryKey, "registry key"),
-                blind_rsa.PrivateKey.from_pem((folder / "blind.key").read_bytes()),
+                public,
+                reg.blind_key(public),
+                folder / "blind.key",
                 SigningKey(bytes.fromhex((folder / "statement.key").read_text().strip())),
             )
         return keys[uuid]
@@ -197,8 +216,8 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             blinded = base64.b64decode(str(doc.get("blinded")), validate=True)
         except (binascii.Error, ValueError):
             raise Refused(400, "blinded", "blinded must be base64") from None
-        size = found.blind.public.size
-        if len(blinded) != size or int.from_bytes(blinded) >= found.blind.public.n:
+        size = found.blind.size
+        if len(blinded) != size or int.from_bytes(blinded) >= found.blind.n:
             raise Refused(400, "blinded", f"blinded must be {size} bytes, below the modulus")
         expiry = challenges.get(nonce)
         if expiry is None or expiry < time.monotonic():
@@ -209,21 +228,25 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             row = db.execute(
                 select(store.members.c.tag).where(store.members.c.member_key == member_key)
             ).first()
+            issued = row is not None and store.is_issued(db, uuid, row.tag)
         if row is None:
             raise Refused(401, "member", "no enrolled member has this key")
         challenges.pop(nonce, None)  # used once, whatever follows
-        answer = await run_in_threadpool(_issue, uuid, row.tag, found, blinded)
-        return JSONResponse({"blind_signature": base64.b64encode(answer).decode()}, headers=HEADERS)
-
-    def _issue(uuid: str, tag: str, found: ElectionKeys, blinded: bytes) -> bytes:
+        if issued:
+            raise Refused(409, "issued", ISSUED)
+        # Signed first (in a signing process), released only once the flag is on disk: a
+        # signature whose flag could not be stored, or was set meanwhile, is thrown away.
         try:
-            with engine.begin() as db:
-                db.execute(store.issued.insert().values(election=uuid, tag=tag))
-                return blind_rsa.blind_sign(found.blind, blinded)  # rolled back if it fails
-        except IntegrityError:
-            raise Refused(409, "issued", "this member already has a credential for it") from None
+            answer = await signers[0].sign(found.blind_file, blinded)
         except blind_rsa.BlindRSAError as e:
             raise Refused(400, "blinded", str(e)) from None
+        try:
+            first = await flags.mark(uuid, row.tag)
+        except DBAPIError:
+            raise Refused(503, "database", "the registry could not record it: try again") from None
+        if not first:
+            raise Refused(409, "issued", ISSUED)
+        return JSONResponse({"blind_signature": base64.b64encode(answer).decode()}, headers=HEADERS)
 
     async def statement(request: Request) -> Response:
         registrar(request, "admin")
@@ -263,6 +286,7 @@ def create_app(engine: Engine, data: Path) -> Starlette:
             Route("/api/registry/elections/{uuid}/statement", guard(statement), methods=["POST"]),
         ],
         exception_handlers={404: _not_found, 405: _not_allowed},
+        lifespan=lifespan,
     )
 
 
