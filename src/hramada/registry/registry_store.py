@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
     event,
     func,
@@ -218,6 +219,13 @@ def mark_issued(engine: Engine, flags: list[tuple[str, str]]) -> list[bool]:
         ]
 
 
-def is_issued(db: Connection, uuid: str, tag: str) -> bool:
-    found = db.execute(select(issued.c.tag).where(issued.c.election == uuid, issued.c.tag == tag))
-    return found.first() is not None
+def member_for(engine: Engine, member_key: str, uuid: str) -> tuple[str, bool] | None:
+    """The tag of the member with this key and whether it has a signature for the election
+    (one query), or None if no member has this key."""
+    found = members.outerjoin(
+        issued, and_(issued.c.tag == members.c.tag, issued.c.election == uuid)
+    )
+    query = select(members.c.tag, issued.c.tag).select_from(found)
+    with engine.connect() as db:
+        row = db.execute(query.where(members.c.member_key == member_key)).first()
+    return None if row is None else (row[0], row[1] is not None)

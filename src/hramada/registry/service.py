@@ -224,14 +224,11 @@ def create_app(engine: Engine, data: Path, workers: int = 1) -> Starlette:
             raise Refused(401, "challenge", "unknown, used or expired challenge: ask for another")
         if not _verify(member_key, m.request_message(uuid, nonce, blinded), signature):
             raise Refused(401, "member", "the member's signature does not verify")
-        with engine.connect() as db:
-            row = db.execute(
-                select(store.members.c.tag).where(store.members.c.member_key == member_key)
-            ).first()
-            issued = row is not None and store.is_issued(db, uuid, row.tag)
-        if row is None:
+        found_member = store.member_for(engine, member_key, uuid)
+        if found_member is None:
             raise Refused(401, "member", "no enrolled member has this key")
         challenges.pop(nonce, None)  # used once, whatever follows
+        tag, issued = found_member
         if issued:
             raise Refused(409, "issued", ISSUED)
         # Signed first (in a signing process), released only once the flag is on disk: a
@@ -241,7 +238,7 @@ def create_app(engine: Engine, data: Path, workers: int = 1) -> Starlette:
         except blind_rsa.BlindRSAError as e:
             raise Refused(400, "blinded", str(e)) from None
         try:
-            first = await flags.mark(uuid, row.tag)
+            first = await flags.mark(uuid, tag)
         except DBAPIError:
             raise Refused(503, "database", "the registry could not record it: try again") from None
         if not first:
