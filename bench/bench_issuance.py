@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import http.client
 import json
 import os
 import secrets
@@ -31,7 +32,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import proc_cpu
@@ -90,8 +93,9 @@ class Registry:
         self.process = subprocess.Popen(
             [sys.executable, *run, "registry", "serve", "--data", str(data), "--port", str(port),
              "--workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=(root / f"{self.uuid}.log").open("wb"),
         )  # fmt: skip
+        self.log = root / f"{self.uuid}.log"
         self.url = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -106,33 +110,44 @@ class Registry:
         self.process.wait(30)
 
 
-async def _timed(
-    pid: int, parallel: int, jobs: list[Callable[[httpx.AsyncClient], object]], url: str
-) -> tuple[float, float, float]:
-    """Run the jobs, `parallel` at once on kept connections: wall seconds, the service's CPU
-    seconds and the clients' (this process's) CPU seconds."""
+Job = Callable[[http.client.HTTPConnection], None]
+
+
+def _post(conn: http.client.HTTPConnection, path: str, body: object, **headers: str) -> Any:
+    """POST JSON on a kept connection; the answer's status and JSON body."""
+    conn.request("POST", path, json.dumps(body), {"content-type": "application/json", **headers})
+    answer = conn.getresponse()
+    return answer.status, json.loads(answer.read())
+
+
+def _timed(registry: Registry, parallel: int, jobs: list[Job]) -> tuple[float, float, float]:
+    """Run the jobs on `parallel` threads, each with its kept connection (the standard
+    library's client: the lightest at hand, as the load generator shares the cores): wall
+    seconds, the service's CPU seconds, the clients' (this process's) CPU seconds."""
     queue = list(reversed(jobs))
-    async with httpx.AsyncClient(base_url=url, timeout=300) as http:
-        await http.get("/api/registry")
-        before = proc_cpu.tree_seconds(pid)
-        start, client = time.perf_counter(), time.process_time()
+    host, port = registry.url.removeprefix("http://").split(":")
 
-        async def worker() -> None:
-            while queue:
-                await queue.pop()(http)  # type: ignore[misc]
+    def worker() -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=300)
+        while queue:
+            queue.pop()(conn)
+        conn.close()
 
-        await asyncio.gather(*(worker() for _ in range(parallel)))
-        wall, client = time.perf_counter() - start, time.process_time() - client
-        cpu = proc_cpu.used(before, proc_cpu.tree_seconds(pid))
-    return wall, cpu, client
+    before = proc_cpu.tree_seconds(registry.process.pid)
+    start, client = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(parallel) as pool:
+        for done in [pool.submit(worker) for _ in range(parallel)]:
+            done.result()
+    wall, client = time.perf_counter() - start, time.process_time() - client
+    return wall, proc_cpu.used(before, proc_cpu.tree_seconds(registry.process.pid)), client
 
 
 def enrolments(
     registry: Registry, keys: list[SigningKey], parallel: int
 ) -> tuple[float, float, float]:
-    with httpx.Client(base_url=registry.url) as http:
-        session = enrol.login(http, "bench", PASSWORD)
-    auth = {"authorization": f"Bearer {session}"}
+    with httpx.Client(base_url=registry.url) as client:
+        session = enrol.login(client, "bench", PASSWORD)
+    auth = f"Bearer {session}"
     bodies = []
     for k in keys:  # the registrars' clients: tags from the custodians, records signed
         tag, mk = secrets.token_hex(64), k.verify_key.encode().hex()
@@ -140,16 +155,14 @@ def enrolments(
             {"tag": tag, "member_key": mk, "record": enrol.record(registry.registrar, tag, mk)}
         )
 
-    def job(body: dict[str, str]) -> Callable[[httpx.AsyncClient], object]:
-        async def run(http: httpx.AsyncClient) -> None:
-            r = await http.post("/api/registry/members", json=body, headers=auth)
-            assert r.status_code == 201, r.text
+    def job(body: dict[str, str]) -> Job:
+        def run(conn: http.client.HTTPConnection) -> None:
+            status, answer = _post(conn, "/api/registry/members", body, authorization=auth)
+            assert status == 201, (answer, registry.log.read_text()[-3000:])
 
         return run
 
-    return asyncio.run(
-        _timed(registry.process.pid, parallel, [job(b) for b in bodies], registry.url)
-    )
+    return _timed(registry, parallel, [job(b) for b in bodies])
 
 
 def signatures(
@@ -160,9 +173,10 @@ def signatures(
     key = decode(json.dumps(info["registry"]).encode(), reg.RegistryKey, "key")
     requests = [member.prepare(uuid, "Ed25519", key) for _ in keys]  # on the devices
 
-    def job(mk: SigningKey, q: reg.Request) -> Callable[[httpx.AsyncClient], object]:
-        async def run(http: httpx.AsyncClient) -> None:
-            challenge = (await http.post("/api/registry/challenge")).json()["challenge"]
+    def job(mk: SigningKey, q: reg.Request) -> Job:
+        def run(conn: http.client.HTTPConnection) -> None:
+            _, answer = _post(conn, "/api/registry/challenge", {})
+            challenge = answer["challenge"]
             blinded = q.blinded.blinded_msg
             body = {
                 "member_key": mk.verify_key.encode().hex(),
@@ -170,13 +184,12 @@ def signatures(
                 "blinded": base64.b64encode(blinded).decode(),
                 "signature": mk.sign(request_message(uuid, challenge, blinded)).signature.hex(),
             }
-            r = await http.post(f"/api/registry/elections/{uuid}/signature", json=body)
-            assert r.status_code == 200, r.text
+            status, answer = _post(conn, f"/api/registry/elections/{uuid}/signature", body)
+            assert status == 200, (answer, registry.log.read_text()[-3000:])
 
         return run
 
-    jobs = [job(k, q) for k, q in zip(keys, requests, strict=True)]
-    return asyncio.run(_timed(registry.process.pid, parallel, jobs, registry.url))
+    return _timed(registry, parallel, [job(k, q) for k, q in zip(keys, requests, strict=True)])
 
 
 def cpu_per_op(step: Callable[[], object], seconds: float = 2.0) -> float:
