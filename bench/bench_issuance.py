@@ -14,7 +14,10 @@ this process's. In the same run: the bare
 custodian processes, end to end.
 
     .venv/bin/python bench/bench_issuance.py [--members 2000] [--parallel 16]
-        [--bits 2048 3072] [--workers 0 1 2] [--custodian-members 300]
+        [--bits 2048 3072] [--workers 0 1 2] [--custodian-members 300] [--baseline SRC]
+
+`--baseline SRC` adds, first for each key size, the service of another source tree (e.g. an
+earlier commit's `src`, from `git archive`), run without `--workers`.
 """
 
 from __future__ import annotations
@@ -77,9 +80,12 @@ def _run(*args: str | Path) -> None:
 
 
 class Registry:
-    """A fresh registry folder with one registrar and one election, served by `workers`."""
+    """A fresh registry folder with one registrar and one election, served with `workers`
+    signing processes, or by the service of another source tree (`workers` None)."""
 
-    def __init__(self, root: Path, bits: int, workers: int, profile: Path | None) -> None:
+    def __init__(
+        self, root: Path, bits: int, workers: int | None, profile: Path | None, source: Path | None
+    ) -> None:
         self.uuid = new_uuid()
         self.registrar = SigningKey.generate()
         data, keys = root / f"registry-{self.uuid}", root / f"keys-{self.uuid}"
@@ -90,10 +96,12 @@ class Registry:
         self.key_file = keys / "blind.key"
         port = _free_port()
         run = ["-c", PROFILED, str(profile)] if profile else ["-m", "hramada"]
+        flags = [] if workers is None else ["--workers", str(workers)]
+        env = os.environ if source is None else {**os.environ, "PYTHONPATH": str(source)}
         self.process = subprocess.Popen(
             [sys.executable, *run, "registry", "serve", "--data", str(data), "--port", str(port),
-             "--workers", str(workers)],
-            stdout=subprocess.DEVNULL, stderr=(root / f"{self.uuid}.log").open("wb"),
+             *flags],
+            stdout=subprocess.DEVNULL, stderr=(root / f"{self.uuid}.log").open("wb"), env=env,
         )  # fmt: skip
         self.log = root / f"{self.uuid}.log"
         self.url = f"http://127.0.0.1:{port}"
@@ -117,7 +125,8 @@ def _post(conn: http.client.HTTPConnection, path: str, body: object, **headers: 
     """POST JSON on a kept connection; the answer's status and JSON body."""
     conn.request("POST", path, json.dumps(body), {"content-type": "application/json", **headers})
     answer = conn.getresponse()
-    return answer.status, json.loads(answer.read())
+    data = answer.read()
+    return answer.status, json.loads(data) if answer.status < 500 else data
 
 
 def _timed(registry: Registry, parallel: int, jobs: list[Job]) -> tuple[float, float, float]:
@@ -242,13 +251,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--custodian-members", type=int, default=300)
     parser.add_argument("--profile", type=Path, help="profile the last configuration's service")
+    parser.add_argument(
+        "--baseline", type=Path, help="also run the service of this src folder (another commit)"
+    )
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.1f}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         if args.custodian_members:
             processes, custodians = serve_three(root)
-            registry = Registry(root, args.bits[0], args.workers[-1], None)
+            registry = Registry(root, args.bits[0], args.workers[-1], None, None)
             try:
                 rate = asyncio.run(_custodian_enrolments(
                     registry.url, custodians, registry.registrar, args.custodian_members,
@@ -265,10 +277,15 @@ def main() -> None:
             f"{'':34} {'wall/s':>7} {'CPU ms/op':>9} {'2 cores/s':>9} {'1.3M on 2 cores':>15} "
             f"{'client ms/op':>12}"
         )
+        configurations = [(f"--workers {w}", w) for w in args.workers]
+        if args.baseline:
+            configurations.insert(0, ("baseline", None))
         for bits in args.bits:
-            for n, workers in enumerate(args.workers):
-                last = bits == args.bits[-1] and n == len(args.workers) - 1
-                registry = Registry(root, bits, workers, args.profile if last else None)
+            for n, (name, workers) in enumerate(configurations):
+                last = bits == args.bits[-1] and n == len(configurations) - 1
+                profile = args.profile if last else None
+                source = args.baseline if workers is None else None
+                registry = Registry(root, bits, workers, profile, source)
                 keys = [SigningKey.generate() for _ in range(args.members)]
                 warm = [SigningKey.generate() for _ in range(4 * args.parallel)]
                 try:
@@ -279,7 +296,7 @@ def main() -> None:
                         ("signatures", signatures(registry, keys, args.parallel)),
                     ):
                         per = cpu / args.members
-                        label = f"RSA-{bits}, --workers {workers}: {what}"
+                        label = f"RSA-{bits}, {name}: {what}"
                         print(f"{label:34} {args.members / wall:7.0f} {per * 1e3:9.2f} "
                               f"{2 / per:9.0f} {MILLION * per / 2 / 3600:13.2f} h "
                               f"{client / args.members * 1e3:9.2f}")  # fmt: skip
