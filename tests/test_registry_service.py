@@ -562,3 +562,30 @@ def test_the_registrars_command_line_client(outcome: Outcome, tmp_path: Path) ->
     after = httpx.get(f"{outcome.registry.url}/api/registry").json()
     assert after["members"] == before["members"] + 1
     assert after["re-enrolments"] == before["re-enrolments"] + 1
+
+
+def test_a_signature_is_released_only_once_its_flag_is_on_disk(outcome: Outcome) -> None:
+    """While another writer holds the database the issued flag cannot be stored: the registry
+    answers 503 and releases no signature, the flag stays unset, and once the database is free
+    the member gets the one signature it is owed."""
+    with httpx.Client(base_url=outcome.registry.url, timeout=60) as http:
+        key = _key(http, outcome.other)
+        before = http.get("/api/registry").json()["elections"][outcome.other]["issued"]
+        path = f"/api/registry/elections/{outcome.other}/signature"
+        request = member.prepare(outcome.other, GROUP, key)
+        body = member.request_body(http, outcome.keys[2], outcome.other, request)
+        db = sqlite3.connect(outcome.registry.data / "registry.sqlite", isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")  # another writer, until its busy timeout runs out
+            r = http.post(path, json=body)
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        assert (r.status_code, r.json()["error"]["check"]) == (503, "database"), r.text
+        assert "blind_signature" not in r.json()
+        assert http.get("/api/registry").json()["elections"][outcome.other]["issued"] == before
+        request = member.prepare(outcome.other, GROUP, key)
+        r = http.post(path, json=member.request_body(http, outcome.keys[2], outcome.other, request))
+        assert r.status_code == 200, r.text
+        member.finalize(key, request, base64.b64decode(r.json()["blind_signature"]))
+        assert http.get("/api/registry").json()["elections"][outcome.other]["issued"] == before + 1

@@ -195,9 +195,17 @@ def serve(
             "registration (so its arrival does not match the blind signature's time)."
         ),
     ] = "30:300",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Blind-signing processes (default: cores; 0 signs in the service itself)."
+        ),
+    ] = None,
 ) -> None:
     """Serve enrolment (registrars, with their page at /registrar), blind signatures (members,
     with their page at /member) and issuance statements."""
+    import os
+
     import uvicorn
 
     from hramada.registry import registry_store as store
@@ -218,7 +226,9 @@ def serve(
     if not member.servers:
         err.print("note: the member page at /member needs --election-server to register anywhere")
     uvicorn.run(
-        create_app(engine, data, origins, member),
+        create_app(
+            engine, data, os.cpu_count() or 1 if workers is None else workers, origins, member
+        ),
         host=host,
         port=port,
         access_log=False,  # no client addresses, no paths, no bodies in any log

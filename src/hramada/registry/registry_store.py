@@ -18,12 +18,15 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    and_,
     create_engine,
     event,
     func,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
@@ -195,3 +198,33 @@ def public_counts(engine: Engine) -> dict[str, Any]:
         "re-enrolments": counts.get("re-enrolments", 0),
         "registrars": dict(sorted(per.items())),
     }
+
+
+def mark_issued(engine: Engine, flags: list[tuple[str, str]]) -> list[bool]:
+    """Set the issued flag of each (election, tag) in one transaction (one disk sync for all):
+    True where this call set it, False where it was set already (earlier, or by an earlier
+    entry of `flags`). Either every flag is on disk when this returns, or it raises."""
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as db:
+        return [
+            db.execute(
+                insert(issued)
+                .values(election=e, tag=t)
+                .on_conflict_do_nothing()
+                .returning(issued.c.tag)
+            ).first()
+            is not None
+            for e, t in flags
+        ]
+
+
+def member_for(engine: Engine, member_key: str, uuid: str) -> tuple[str, bool] | None:
+    """The tag of the member with this key and whether it has a signature for the election
+    (one query), or None if no member has this key."""
+    found = members.outerjoin(
+        issued, and_(issued.c.tag == members.c.tag, issued.c.election == uuid)
+    )
+    query = select(members.c.tag, issued.c.tag).select_from(found)
+    with engine.connect() as db:
+        row = db.execute(query.where(members.c.member_key == member_key)).first()
+    return None if row is None else (row[0], row[1] is not None)

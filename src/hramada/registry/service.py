@@ -9,7 +9,8 @@ import binascii
 import json
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from nacl.bindings import crypto_core_ed25519_is_valid_point
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -32,13 +33,16 @@ from hramada.protocol.canonical import decode, encode
 from hramada.registry import messages as m
 from hramada.registry import pages
 from hramada.registry import registry_store as store
+from hramada.registry.issuance import IssuedFlags
 from hramada.registry.member_page import MemberPage
 from hramada.registry.member_page import routes as member_routes
+from hramada.registry.signer import Signers
 from hramada.registry.web import HEADERS, Bucket, Refused, guard, problem, read_body
 
 SESSION_SECONDS = 8 * 3600
 CHALLENGE_SECONDS = 300
 MAX_CHALLENGES = 100_000
+ISSUED = "this member already has a credential for it"
 
 
 @dataclass
@@ -46,7 +50,8 @@ class ElectionKeys:
     """One election's registry keys, loaded from the data folder on first use."""
 
     public: reg.RegistryKey
-    blind: blind_rsa.PrivateKey
+    blind: blind_rsa.PublicKey
+    blind_file: Path  # the private key, which the signing processes load
     statement: SigningKey
 
 
@@ -83,15 +88,27 @@ def _verify(key: str | bytes, message: bytes, signature: str) -> bool:
 def create_app(
     engine: Engine,
     data: Path,
+    workers: int = 1,
     custodian_origins: Sequence[str] = (),
     member: MemberPage | None = None,
 ) -> Starlette:
-    """The registry's service; `custodian_origins` are the custodians its registrar page may ask,
-    `member` the election servers and delay of its member page."""
+    """The registry's service with `workers` signing processes (0: sign in this process);
+    `custodian_origins` are the custodians its registrar page may ask, `member` the election
+    servers and delay of its member page."""
     sessions: dict[str, tuple[store.Registrar, float]] = {}  # memory only
     challenges: dict[str, float] = {}  # outstanding challenges and their expiry
     failures = Bucket(60.0, 20.0)  # failed logins per minute, everyone together
     keys: dict[str, ElectionKeys] = {}
+    flags = IssuedFlags(engine)
+    signers: list[Signers] = []  # while the service runs
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        signers.append(Signers(workers))
+        try:
+            yield
+        finally:
+            signers.pop().close()
 
     def registrar(request: Request, role: str) -> store.Registrar:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
@@ -111,9 +128,11 @@ def create_app(
             if row is None:
                 raise Refused(404, "election", "this registry issues no credentials for it")
             folder = store.keys_folder(data, uuid)
+            public = decode(row.registry_key.encode(), reg.RegistryKey, "registry key")
             keys[uuid] = ElectionKeys(
-                decode(row.registry_key.encode(), reg.RegistryKey, "registry key"),
-                blind_rsa.PrivateKey.from_pem((folder / "blind.key").read_bytes()),
+                public,
+                reg.blind_key(public),
+                folder / "blind.key",
                 SigningKey(bytes.fromhex((folder / "statement.key").read_text().strip())),
             )
         return keys[uuid]
@@ -223,31 +242,32 @@ def create_app(
             blinded = base64.b64decode(str(doc.get("blinded")), validate=True)
         except (binascii.Error, ValueError):
             raise Refused(400, "blinded", "blinded must be base64") from None
-        size = found.blind.public.size
-        if len(blinded) != size or int.from_bytes(blinded) >= found.blind.public.n:
+        size = found.blind.size
+        if len(blinded) != size or int.from_bytes(blinded) >= found.blind.n:
             raise Refused(400, "blinded", f"blinded must be {size} bytes, below the modulus")
         live_challenge(nonce)
         if not _verify(member_key, m.request_message(uuid, nonce, blinded), signature):
             raise Refused(401, "member", "the member's signature does not verify")
-        with engine.connect() as db:
-            row = db.execute(
-                select(store.members.c.tag).where(store.members.c.member_key == member_key)
-            ).first()
-        if row is None:
+        found_member = store.member_for(engine, member_key, uuid)
+        if found_member is None:
             raise Refused(401, "member", "no enrolled member has this key")
         challenges.pop(nonce, None)  # used once, whatever follows
-        answer = await run_in_threadpool(_issue, uuid, row.tag, found, blinded)
-        return JSONResponse({"blind_signature": base64.b64encode(answer).decode()}, headers=HEADERS)
-
-    def _issue(uuid: str, tag: str, found: ElectionKeys, blinded: bytes) -> bytes:
+        tag, issued = found_member
+        if issued:
+            raise Refused(409, "issued", ISSUED)
+        # Signed first (in a signing process), released only once the flag is on disk: a
+        # signature whose flag could not be stored, or was set meanwhile, is thrown away.
         try:
-            with engine.begin() as db:
-                db.execute(store.issued.insert().values(election=uuid, tag=tag))
-                return blind_rsa.blind_sign(found.blind, blinded)  # rolled back if it fails
-        except IntegrityError:
-            raise Refused(409, "issued", "this member already has a credential for it") from None
+            answer = await signers[0].sign(found.blind_file, blinded)
         except blind_rsa.BlindRSAError as e:
             raise Refused(400, "blinded", str(e)) from None
+        try:
+            first = await flags.mark(uuid, tag)
+        except DBAPIError:
+            raise Refused(503, "database", "the registry could not record it: try again") from None
+        if not first:
+            raise Refused(409, "issued", ISSUED)
+        return JSONResponse({"blind_signature": base64.b64encode(answer).decode()}, headers=HEADERS)
 
     async def statement(request: Request) -> Response:
         registrar(request, "admin")
@@ -290,6 +310,7 @@ def create_app(
         ],
         middleware=[Middleware(pages.SecurityHeaders, custodian_origins=custodian_origins)],
         exception_handlers={404: _not_found, 405: _not_allowed},
+        lifespan=lifespan,
     )
 
 
