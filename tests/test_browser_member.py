@@ -1,6 +1,7 @@
 """The member's page in a real browser, every service a real process (3 custodians, the
 registry, the election server, started as `hramada demo --registry` starts them): members make
-or re-type their code, are enrolled by the Python registrar client with the key the page shows,
+or re-type their code, are enrolled with the key the page shows (the first on the registrar's
+page, the others by the Python registrar client),
 obtain a credential (blinded by @cloudflare/blindrsa-ts in the page, checked by our server),
 register it after the random delay and vote in the booth; refusals are explained. The archive
 with registrations.json and the issuance statement passes `hramada verify` and belenios-tool."""
@@ -114,11 +115,17 @@ def test_members_get_credentials_on_the_member_page_and_vote(
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
+    registry_port = free_port()  # the custodians let the registrar's page on it ask them
+    allow = ["--allow-origin", f"http://127.0.0.1:{registry_port}"]
     with ExitStack() as services:
         custodians = custodian_ceremony(tmp_path / "custodians")
         urls = [
             services.enter_context(
-                _service(["custodian", "serve", "--data", d], logs / f"c{i}.log", "/api/custodian")
+                _service(
+                    ["custodian", "serve", "--data", d, *allow],
+                    logs / f"c{i}.log",
+                    "/api/custodian",
+                )
             )
             for i, (d, _) in enumerate(custodians, 1)
         ]
@@ -162,8 +169,9 @@ def test_members_get_credentials_on_the_member_page_and_vote(
         dead = f"http://127.0.0.1:{free_port()}"  # listed, but nothing answers there
         registry_url = services.enter_context(
             _service(["registry", "serve", "--data", registry_data, "--election-server",
-                      server_url, "--election-server", dead, "--registration-delay", "1:2"],
-                     logs / "registry.log", "/api/registry")
+                      server_url, "--election-server", dead, "--registration-delay", "1:2",
+                      *(x for u in urls for x in ("--custodian-origin", u))],
+                     logs / "registry.log", "/api/registry", registry_port)
         )  # fmt: skip
         registry = services.enter_context(httpx.Client(base_url=registry_url, timeout=120))
         _ok(server.put(f"{admin}/registry", content=(keys / "registry_key.json").read_bytes()))
@@ -188,7 +196,20 @@ def test_members_get_credentials_on_the_member_page_and_vote(
         assert member_code.member_key(code_a).verify_key.encode().hex() == key_a  # Python twin
         assert _storage(alesia) == 0  # nothing on the device
         _refused(alesia, "No enrolled member has this member code")  # not enrolled yet: 401
-        enrol_member("MP1234567", key_a)
+        # A registrar enrols her on the registrar's page, typing her passport's number.
+        desk = new_page(browser)
+        desk.goto(f"{registry_url}/registrar")
+        desk.fill("#login-name", "registrar")
+        desk.fill("#login-password", PASSWORD)
+        desk.click("#login-form button[type=submit]")
+        expect(desk.locator("#login-outcome")).to_contain_text("registrar")
+        desk.set_input_files("#key-file", str(registrar_file))
+        desk.set_input_files("#custodians-file", str(custodians_file))
+        desk.fill("#member-key", key_a)
+        desk.fill("#document-number", "MP 1234567")
+        desk.click("#enrol-button")
+        expect(desk.locator("#enrol-outcome")).to_contain_text("Enrolled", timeout=30_000)
+        desk.close()
         credential_a = _obtain(alesia)
 
         # Ihar made his code earlier (here in Python, as the demo would); on a fresh browser he

@@ -114,10 +114,12 @@ def _run_each(commands: list[list[str | Path]]) -> list[str]:
 
 
 @contextmanager
-def _service(args: list[str | Path], log: Path, ready: str) -> Iterator[str]:
-    """A service as its own process on a free loopback port, its output in `log`; yields its
-    address once `ready` (a path) answers."""
-    port = _free_port()
+def _service(
+    args: list[str | Path], log: Path, ready: str, port: int | None = None
+) -> Iterator[str]:
+    """A service as its own process on `port` (default: a free loopback port), its output in
+    `log`; yields its address once `ready` (a path) answers."""
+    port = port or _free_port()
     with log.open("ab") as out:
         process = subprocess.Popen(
             [*HRAMADA, *map(str, args), "--port", str(port)],
