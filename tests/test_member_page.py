@@ -25,7 +25,7 @@ SERVERS = ("https://vote.example.org", "http://127.0.0.1:8000")
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     data = tmp_path_factory.mktemp("registry")
-    app = create_app(store.open_database(data, None), data, (), MemberPage(SERVERS, (1, 2)))
+    app = create_app(store.open_database(data, None), data, member=MemberPage(SERVERS, (1, 2)))
     with TestClient(app) as c:
         yield c
 

@@ -227,7 +227,11 @@ def serve(
         err.print("note: the member page at /member needs --election-server to register anywhere")
     uvicorn.run(
         create_app(
-            engine, data, os.cpu_count() or 1 if workers is None else workers, origins, member
+            engine,
+            data,
+            workers=os.cpu_count() or 1 if workers is None else workers,
+            custodian_origins=origins,
+            member=member,
         ),
         host=host,
         port=port,

@@ -88,6 +88,7 @@ def _verify(key: str | bytes, message: bytes, signature: str) -> bool:
 def create_app(
     engine: Engine,
     data: Path,
+    *,
     workers: int = 1,
     custodian_origins: Sequence[str] = (),
     member: MemberPage | None = None,
