@@ -138,7 +138,14 @@ def create_app(
             )
         return keys[uuid]
 
+    async def keys_for(uuid: str) -> ElectionKeys:
+        """The election's keys; read from the database and files off the event loop once."""
+        return keys[uuid] if uuid in keys else await run_in_threadpool(election_keys, uuid)
+
     async def public(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(_public), headers=HEADERS)
+
+    def _public() -> dict[str, Any]:
         with engine.connect() as db:
             listed = db.execute(
                 select(store.elections.c.uuid, func.count(store.issued.c.tag))
@@ -146,8 +153,7 @@ def create_app(
                 .group_by(store.elections.c.uuid)
             ).all()
         counts = store.public_counts(engine)
-        body = {**counts, "elections": {uuid: {"issued": n} for uuid, n in listed}}
-        return JSONResponse(body, headers=HEADERS)
+        return {**counts, "elections": {uuid: {"issued": n} for uuid, n in listed}}
 
     async def login(request: Request) -> Response:
         doc = _json(await read_body(request))
@@ -226,15 +232,19 @@ def create_app(
 
     async def election(request: Request) -> Response:
         uuid = request.path_params["uuid"]
-        found = election_keys(uuid)
-        with engine.connect() as db:
-            n = db.execute(select(func.count()).where(store.issued.c.election == uuid)).scalar_one()
+        found = await keys_for(uuid)
+        n = await run_in_threadpool(_issued, uuid)
         body = {"uuid": uuid, "registry": json.loads(encode(found.public)), "issued": n}
         return JSONResponse(body, headers=HEADERS)
 
+    def _issued(uuid: str) -> int:
+        with engine.connect() as db:
+            query = select(func.count()).where(store.issued.c.election == uuid)
+            return int(db.execute(query).scalar_one())
+
     async def sign(request: Request) -> Response:
         uuid = request.path_params["uuid"]
-        found = election_keys(uuid)
+        found = await keys_for(uuid)
         doc = _json(await read_body(request))
         member_key = _hex(doc, "member_key", m.KEY_HEX)
         nonce = _hex(doc, "challenge", m.CHALLENGE_HEX)
@@ -249,7 +259,7 @@ def create_app(
         live_challenge(nonce)
         if not _verify(member_key, m.request_message(uuid, nonce, blinded), signature):
             raise Refused(401, "member", "the member's signature does not verify")
-        found_member = store.member_for(engine, member_key, uuid)
+        found_member = await run_in_threadpool(store.member_for, engine, member_key, uuid)
         if found_member is None:
             raise Refused(401, "member", "no enrolled member has this key")
         challenges.pop(nonce, None)  # used once, whatever follows
@@ -273,7 +283,7 @@ def create_app(
     async def statement(request: Request) -> Response:
         registrar(request, "admin")
         uuid = request.path_params["uuid"]
-        found = election_keys(uuid)
+        found = await keys_for(uuid)
         body = await run_in_threadpool(_statement, uuid, found)
         return Response(encode(body), media_type="application/json", headers=HEADERS)
 
