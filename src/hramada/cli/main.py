@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -51,6 +50,8 @@ EXIT_NO_CLUSTER = 4
 
 def _version(show: bool) -> None:
     if show:
+        from importlib.metadata import version as package_version
+
         console.print(f"hramada {package_version('hramada')}, group core: {core_name()}")
         raise typer.Exit()
 

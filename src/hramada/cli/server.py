@@ -8,14 +8,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from hramada.cli.options import TlsCertOption, TlsKeyOption
 from hramada.cli.output import console, err, new_password
-from hramada.server.config import Settings
+
+if TYPE_CHECKING:  # the server's modules (SQLAlchemy, Alembic) load only for its commands
+    from hramada.server.config import Settings
 
 accounts_app = typer.Typer(help="Server administrators: create accounts.")
 
@@ -91,6 +93,7 @@ def serve(
 
     from hramada.booth.pages import STATIC_DIR
     from hramada.server.app import create_app
+    from hramada.server.config import Settings
     from hramada.server.connections import connection_cap, guarded_protocol
 
     if not (STATIC_DIR / "js" / "booth.js").exists():
@@ -149,6 +152,7 @@ def create_account(
 ) -> None:
     """Create an administrator account; the password is asked twice, never echoed."""
     from hramada.server.accounts import create_admin
+    from hramada.server.config import Settings
     from hramada.server.database import connect
 
     password = new_password()
