@@ -10,12 +10,12 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 
 from hramada.crypto import oprf
 from hramada.crypto.threshold_oprf import KeyShare, share_public_key, verify_share
 from hramada.protocol.secret_files import private_folder, write_secret
-from hramada.server.database import sqlite_file
+from hramada.server.database import engine_for, sqlite_file
 
 metadata = MetaData()
 # One row: who this custodian is among the n, and the public commitments to the joint key.
@@ -68,17 +68,10 @@ class Custodian:
         }
 
 
-def database_url(data: Path, url: str | None) -> str:
-    return url or f"sqlite:///{(data / SQLITE_FILE).resolve()}"
-
-
 def open_database(data: Path, url: str | None) -> Engine:
+    """The custodian's database (SQLite in `data`, 0600, unless `url`), tables created."""
     private_folder(data)
-    if url is None:
-        sqlite_file(data / SQLITE_FILE)
-    if url and url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(database_url(data, url))
+    engine = engine_for(url or sqlite_file(data / SQLITE_FILE))
     metadata.create_all(engine)
     return engine
 

@@ -19,8 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    create_engine,
-    event,
     func,
     select,
     update,
@@ -32,7 +30,7 @@ from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode
 from hramada.protocol.secret_files import private_folder, write_secret
-from hramada.server.database import sqlite_file
+from hramada.server.database import engine_for, sqlite_file
 
 metadata = MetaData()
 registrars = Table(
@@ -87,24 +85,9 @@ _DUMMY = pwhash.argon2id.str(b"not a password")
 def open_database(data: Path, url: str | None) -> Engine:
     """The registry's database (SQLite in `data`, 0600, unless `url`), tables created."""
     private_folder(data)
-    if url is None:
-        url = sqlite_file(data / SQLITE_FILE)
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    engine = engine_for(url or sqlite_file(data / SQLITE_FILE))
     metadata.create_all(engine)
     return engine
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    """Durable commits with one fsync each (write-ahead log), and foreign keys enforced."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def add_registrar(engine: Engine, name: str, role: str, password: str, record_key: str) -> None:

@@ -3,15 +3,18 @@ problem answer, the bounded body reader, a token bucket for rate limits, and web
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import OperationalError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 MAX_BODY = 16 * 1024
 HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff"}
+log = logging.getLogger("hramada.registry")
 
 
 class Refused(Exception):
@@ -61,6 +64,9 @@ def guard(endpoint: Endpoint) -> Endpoint:
             return await endpoint(request)
         except Refused as r:
             return problem(r.status, r.check, r.message)
+        except OperationalError as e:  # locked past its timeout, or the server unreachable
+            log.warning("database unavailable: %s", type(e.orig).__name__)
+            return problem(503, "database", "the database is busy: nothing was changed, try again")
 
     return guarded
 

@@ -35,13 +35,20 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def connect(url: str) -> Engine:
-    """An engine for `url`, migrated to the latest schema."""
+def engine_for(url: str) -> Engine:
+    """An engine for `url` (`postgresql://` goes through psycopg 3); SQLite in WAL mode with
+    one fsync per commit and foreign keys enforced. Every service opens its database here."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def connect(url: str) -> Engine:
+    """An engine for `url`, migrated to the latest schema."""
+    engine = engine_for(url)
     migrate(engine)
     return engine
 
