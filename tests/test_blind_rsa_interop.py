@@ -77,6 +77,8 @@ def test_they_refuse_a_signature_from_the_wrong_key(node: Node, ours: br.Private
     """A signer answering with another key is caught by their finalize, as by ours."""
     variant = br.PSS_RANDOMIZED
     other = br.PrivateKey(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    while other.public.n < ours.public.n:  # else it may refuse the blinded message outright
+        other = br.PrivateKey(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     spki = ours.public.to_der().hex()
     blinded = node("blind", variant=variant.name, spki=spki, msg="00")
     bad = br.blind_sign(other, bytes.fromhex(blinded["blinded_msg"]))

@@ -578,10 +578,11 @@ def test_a_device_refuses_an_answer_that_does_not_verify() -> None:
     """A registry answering with another key (to mark a member) is caught on the device."""
     sk, other = br.generate_key(2048), br.generate_key(2048)
     request = _member("8eqXHoxM5aqc3r", sk.public, "Ed25519")
+    while int.from_bytes(request.blinded.blinded_msg) >= other.public.n:  # it must sign it
+        other = br.generate_key(2048)
+    forged = br.blind_sign(other, request.blinded.blinded_msg)
     with pytest.raises(br.BlindRSAError):
-        reg.finish_registration(
-            request, sk.public, br.blind_sign(other, request.blinded.blinded_msg)
-        )
+        reg.finish_registration(request, sk.public, forged)
     posted = reg.finish_registration(
         request, sk.public, br.blind_sign(sk, request.blinded.blinded_msg)
     )
