@@ -230,7 +230,10 @@ async def upload_credentials(request: Request) -> Response:
     admin, uuid = await _owner(request)
     limit = request.app.state.settings.limits.credentials_bytes
     data = await read_body(request, limit, large=True)
-    return JSONResponse(_elections(request).set_credentials(admin, uuid, data))
+    elections = _elections(request)
+    async with elections.setup_lock(uuid):  # checking every key can take minutes: off the loop
+        done = await run_in_threadpool(elections.set_credentials, admin, uuid, data)
+    return JSONResponse(done)
 
 
 async def set_registry(request: Request) -> Response:
@@ -247,7 +250,9 @@ async def open_registration(request: Request) -> Response:
 
 async def close_registration(request: Request) -> Response:
     admin, uuid = await _owner(request)
-    return JSONResponse(_elections(request).close_registration(admin, uuid))
+    elections = _elections(request)
+    async with elections.setup_lock(uuid):  # sorting every registration: off the loop
+        return JSONResponse(await run_in_threadpool(elections.close_registration, admin, uuid))
 
 
 async def add_trustee(request: Request) -> Response:

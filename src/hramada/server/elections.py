@@ -111,7 +111,13 @@ class Elections:
         self.pending = 0  # ballots being checked right now
         self._reported: set[str] = set()  # elections whose storage failure is in the log
         self._boards: dict[tuple[str, int, str | None], Json] = {}  # board pages built
+        self._setup_locks: dict[str, asyncio.Lock] = {}
         settings.archives.mkdir(parents=True, exist_ok=True)
+
+    def setup_lock(self, uuid: str) -> asyncio.Lock:
+        """One draft's setup changes that leave the event loop (credentials checked, the
+        registration closed, the opening) run one at a time: each sees what the last left."""
+        return self._setup_locks.setdefault(uuid, asyncio.Lock())
 
     def path(self, uuid: str) -> Path:
         return self.settings.archives / f"{uuid}.bel"
@@ -595,6 +601,10 @@ class Elections:
 
     async def open(self, admin: tuple[int, str], uuid: str) -> None:
         """Fix the setup: joint key from the trustees' keys, the credentials; write Setup."""
+        async with self.setup_lock(uuid):
+            await self._open(admin, uuid)
+
+    async def _open(self, admin: tuple[int, str], uuid: str) -> None:
         row = self._draft(uuid)
         if row.registry is not None and row.registration != "closed":
             raise Problem(409, "registration", "close the registration first")
