@@ -221,7 +221,7 @@ def serve(
         raise typer.BadParameter(str(e)) from None
     with failing():
         origins = [origin(o) for o in custodian_origin or []]
-    engine = store.open_database(data, database)
+        engine = store.open_database(data, database)
     err.print(f"registry serving on http://{host}:{port}  (Ctrl-C to stop)", highlight=False)
     if not member.servers:
         err.print("note: the member page at /member needs --election-server to register anywhere")

@@ -15,6 +15,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, select
 from hramada.crypto import oprf
 from hramada.crypto.threshold_oprf import KeyShare, share_public_key, verify_share
 from hramada.protocol.secret_files import private_folder, write_secret
+from hramada.registry.schema import SchemaError, migrate
 from hramada.server.database import engine_for, sqlite_file
 
 metadata = MetaData()
@@ -69,10 +70,14 @@ class Custodian:
 
 
 def open_database(data: Path, url: str | None) -> Engine:
-    """The custodian's database (SQLite in `data`, 0600, unless `url`), tables created."""
+    """The custodian's database (SQLite in `data`, 0600, unless `url`), migrated to this
+    version's tables."""
     private_folder(data)
     engine = engine_for(url or sqlite_file(data / SQLITE_FILE))
-    metadata.create_all(engine)
+    try:
+        migrate(engine, "custodian", metadata)
+    except SchemaError as e:
+        raise StoreError(str(e)) from None
     return engine
 
 

@@ -30,6 +30,7 @@ from hramada.crypto import blind_rsa
 from hramada.election import registrations as reg
 from hramada.protocol.canonical import decode
 from hramada.protocol.secret_files import private_folder, write_secret
+from hramada.registry.schema import migrate
 from hramada.server.database import engine_for, sqlite_file
 
 metadata = MetaData()
@@ -83,10 +84,11 @@ _DUMMY = pwhash.argon2id.str(b"not a password")
 
 
 def open_database(data: Path, url: str | None) -> Engine:
-    """The registry's database (SQLite in `data`, 0600, unless `url`), tables created."""
+    """The registry's database (SQLite in `data`, 0600, unless `url`), migrated to this
+    version's tables."""
     private_folder(data)
     engine = engine_for(url or sqlite_file(data / SQLITE_FILE))
-    metadata.create_all(engine)
+    migrate(engine, "registry", metadata)
     return engine
 
 
