@@ -393,7 +393,7 @@ def test_nothing_about_requests_is_kept(custodians: list[Running]) -> None:
                 assert needle not in text and needle.encode().hex() not in text, (path, needle)
         with sqlite3.connect(s.data / "custodian.sqlite") as db:
             tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
-            assert tables == {"custodian", "clients"}
+            assert tables == {"custodian", "clients", "custodian_version"}
             hashes = [r[0] for r in db.execute("select token_hash from clients")]
             assert hashes and all(len(h) == 64 and int(h, 16) >= 0 for h in hashes)
         assert (s.data / "share.key").stat().st_mode & 0o777 == 0o600
