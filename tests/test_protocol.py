@@ -502,6 +502,25 @@ def test_truncated_archives(tmp_path: Path) -> None:
     assert checked > 150
 
 
+@settings(max_examples=60, deadline=None)
+@given(zeros=st.integers(0, 3 * BLOCK), garbage=st.binary(min_size=1, max_size=40))
+def test_only_zeros_may_follow_the_last_member(zeros: int, garbage: bytes) -> None:
+    """Zeros after the last member (another tar tool's end blocks) read as nothing; any other
+    byte after them, at any distance, is refused: the file is read member by member and then to
+    its end."""
+    raw = (VECTORS / "e1" / "Rdf4Kt66ECGScb.bel").read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "e1.bel"
+        path.write_bytes(raw + bytes(zeros))
+        assert (
+            read_archive(path).events == read_archive(VECTORS / "e1" / "Rdf4Kt66ECGScb.bel").events
+        )
+        if garbage.strip(b"\0"):
+            path.write_bytes(raw + bytes(zeros) + garbage)
+            with pytest.raises(FormatError):
+                read_archive(path)
+
+
 def test_truncated_vector_archive(tmp_path: Path) -> None:
     raw = (VECTORS / "e1" / "Rdf4Kt66ECGScb.bel").read_bytes()
     layout = member_layout(raw)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from hramada.protocol.canonical import FormatError, decode, encode, sha256_hex
 from hramada.protocol.checkpoint import Checkpoint, read_checkpoint
@@ -69,13 +71,14 @@ def _octal(field: bytes, pos: int) -> int:
         raise FormatError(f"corrupt tar header at byte {pos}") from None
 
 
-def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
-    """Yield (name, bytes, offset just past the member); FormatError where the tar breaks."""
+def _members(stream: BinaryIO) -> Iterator[tuple[str, bytes, int]]:
+    """Yield (name, bytes, offset just past the member) as the tar is read, one member at a
+    time; FormatError where the tar breaks."""
     pos = 0
-    while pos + _BLOCK <= len(raw):
-        header = raw[pos : pos + _BLOCK]
-        if header == bytes(_BLOCK):
-            break  # an end-of-archive block written by another tar tool
+    while True:
+        header = stream.read(_BLOCK)
+        if len(header) < _BLOCK or header == bytes(_BLOCK):
+            break  # the end, or an end-of-archive block written by another tar tool
         field = header[148:156]
         if _octal(field, pos) != sum(header) - sum(field) + 8 * 32:
             raise FormatError(f"tar header checksum mismatch at byte {pos}")
@@ -84,15 +87,19 @@ def _members(raw: bytes) -> Iterator[tuple[str, bytes, int]]:
         except UnicodeDecodeError:
             raise FormatError(f"corrupt member name at byte {pos}") from None
         size = _octal(header[124:136], pos)
-        start = pos + _BLOCK
-        if start + size > len(raw):
+        data = stream.read(size)
+        if len(data) < size:
             raise TornTail(f"member {name} is truncated")
-        pos = start + size + (-size % _BLOCK)
-        if pos > len(raw):
+        padding = -size % _BLOCK
+        if len(stream.read(padding)) < padding:
             raise TornTail(f"the padding of member {name} is truncated")
-        yield name, raw[start : start + size], pos
-    if pos < len(raw) and raw[pos:].strip(b"\0"):
-        raise TornTail("trailing bytes after the last tar member")
+        pos += _BLOCK + size + padding
+        yield name, data, pos
+    rest = header
+    while rest:  # only zeros may follow the last member
+        if rest.strip(b"\0"):
+            raise TornTail("trailing bytes after the last tar member")
+        rest = stream.read(1 << 20)
 
 
 def _complete_members(raw: bytes) -> tuple[list[tuple[str, bytes, int]], int]:
@@ -104,7 +111,7 @@ def _complete_members(raw: bytes) -> tuple[list[tuple[str, bytes, int]], int]:
     members: list[tuple[str, bytes, int]] = []
     kept = end = 0
     try:
-        for name, data, pos in _members(raw):
+        for name, data, pos in _members(io.BytesIO(raw)):
             members.append((name, data, pos))
             if name == "BELENIOS" or name.endswith(".event.json"):
                 kept, end = len(members), pos
@@ -140,8 +147,10 @@ def chain_problems(archive: Archive) -> Iterator[tuple[Event, str, str]]:
 
 
 def read_archive(path: Path) -> Archive:
-    """Parse an archive and check that every member is named after the hash of its bytes."""
-    return _parse(list(_members(path.read_bytes())))
+    """Parse an archive and check that every member is named after the hash of its bytes. The
+    file is read member by member: the archive is held once in memory, not twice."""
+    with path.open("rb") as stream:
+        return _parse(list(_members(stream)))
 
 
 def _parse(members: list[tuple[str, bytes, int]], trusted: int = 0) -> Archive:
