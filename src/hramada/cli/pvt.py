@@ -1,5 +1,5 @@
-"""`hramada pvt`: the parallel vote tabulation: its server, the organisers' imports and codes,
-moderators' accounts, and the flagged stations."""
+"""`hramada pvt`: the parallel vote tabulation: its server, the organisers' imports, codes and
+registry, moderators' accounts, the flagged stations, and a member's token."""
 
 from __future__ import annotations
 
@@ -119,6 +119,69 @@ def codes(
     with _store(data, database) as store:
         made = store.add_codes(count)
     print("\n".join(made))
+
+
+@pvt_app.command()
+def registry(
+    uuid: Annotated[str, typer.Argument(help="This tabulation's UUID at the exile registry.")],
+    key: Annotated[Path, typer.Argument(help="registry_key.json of `registry keygen`.")],
+    data: Data = DEFAULT_DATA,
+) -> None:
+    """Accept one-time tokens from the exile registry besides codes: each member gets one, and
+    the token names nobody. Prints the key's binding, for the organisers to publish."""
+    from hramada.server.pvt_store import set_registry
+
+    try:
+        binding = set_registry(data, uuid, key.read_bytes())
+    except (ValueError, OSError) as e:
+        err.print(Text("error: ", style="red") + Text(str(e)))
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    print(binding)
+
+
+@pvt_app.command()
+def token(
+    registry_url: Annotated[str, typer.Option("--registry", help="The registry's address.")],
+    uuid: Annotated[str, typer.Option(help="The tabulation's UUID at the registry.")],
+    code: Annotated[
+        str,
+        typer.Option(
+            "--member-code",
+            prompt="Member code",
+            hide_input=True,
+            envvar="HRAMADA_MEMBER_CODE",
+            help="The code the member page gave (asked, never echoed, when not given).",
+        ),
+    ],
+) -> None:
+    """A member's one-time token for a tabulation, asked of the registry with the member
+    code; paste the printed token where the form asks for a code."""
+    import httpx
+
+    from hramada.crypto.blind_rsa import BlindRSAError
+    from hramada.election import registrations as reg
+    from hramada.protocol.canonical import FormatError, decode
+    from hramada.registry import member
+    from hramada.registry.member_code import CodeError, member_key
+
+    try:
+        device = member_key(code)
+        with httpx.Client(base_url=registry_url, timeout=60) as http:
+            info = http.get(f"/api/registry/elections/{uuid}")
+            info.raise_for_status()
+            key = decode(json.dumps(info.json()["registry"]).encode(), reg.RegistryKey, "key")
+            made = member.pvt_token(http, device, uuid, key)
+    except httpx.HTTPStatusError as e:
+        try:
+            refusal = e.response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            refusal = f"{e.response.status_code} {e.response.reason_phrase}"
+        err.print(Text("error: ", style="red") + Text(f"the registry refused: {refusal}"))
+        raise typer.Exit(1) from None
+    except (CodeError, httpx.HTTPError, BlindRSAError, FormatError, ValueError) as e:
+        err.print(Text("error: ", style="red") + Text(str(e)))
+        raise typer.Exit(1) from None
+    print(made)
 
 
 @pvt_app.command()

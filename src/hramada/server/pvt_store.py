@@ -10,11 +10,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from nacl.signing import SigningKey
 from sqlalchemy import Engine, Select, and_, case, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from hramada.crypto import blind_rsa
+from hramada.election import registrations as reg
+from hramada.election.errors import Rejected
+from hramada.election.setup import check_uuid
 from hramada.observe.pvt import chain, tally, tokens
 from hramada.observe.pvt.photo import clean_photo, photo_hash
+from hramada.protocol.canonical import FormatError, decode, encode
 from hramada.protocol.secret_files import private_folder
 from hramada.server.database import connect, sqlite_file
 from hramada.server.problems import Problem
@@ -30,6 +37,7 @@ from hramada.server.pvt_tables import (
 
 REVIEWS_NEEDED = 2  # different moderators confirming a photo before its vote is verified
 KEY_FILE = "pvt-signing.key"
+REGISTRY_FILE = "registry.json"  # the exile registry whose tokens this election accepts
 ID_RANGE = 2**62  # submission ids are drawn at random below this
 
 
@@ -52,6 +60,38 @@ def signing_key(data_dir: Path) -> SigningKey:
     return SigningKey(path.read_bytes())
 
 
+class RegistryBinding(msgspec.Struct, kw_only=True):
+    """The exile registry's key for this PVT, which it knows by `uuid` (`registry election`)."""
+
+    uuid: str
+    registry: reg.RegistryKey
+
+
+def set_registry(data_dir: Path, uuid: str, registry_key: bytes) -> str:
+    """Accept one-time tokens blind-signed by the registry under this key (`registry_key.json`
+    of `registry keygen`); returns the key's binding for the organisers to publish. Set once."""
+    try:
+        check_uuid(uuid)
+        key = decode(registry_key, reg.RegistryKey, "registry key")
+        reg.blind_key(key)
+    except (Rejected, FormatError) as e:
+        raise ValueError(str(e)) from None
+    path = data_dir / REGISTRY_FILE
+    if path.exists():
+        raise ValueError("this election already accepts a registry's tokens")
+    private_folder(data_dir)
+    path.write_bytes(encode(RegistryBinding(uuid=uuid, registry=key)))
+    return reg.binding(key)
+
+
+def registry_binding(data_dir: Path) -> tuple[str, blind_rsa.PublicKey] | None:
+    path = data_dir / REGISTRY_FILE
+    if not path.exists():
+        return None
+    bound = decode(path.read_bytes(), RegistryBinding, REGISTRY_FILE)
+    return bound.uuid, reg.blind_key(bound.registry)
+
+
 def _verified() -> Select[tuple[int]]:
     """The ids of verified submissions: confirmed by REVIEWS_NEEDED moderators, rejected by
     none."""
@@ -65,16 +105,22 @@ def _verified() -> Select[tuple[int]]:
 
 
 class PvtStore:
-    def __init__(self, engine: Engine, key: SigningKey) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        key: SigningKey,
+        registry: tuple[str, blind_rsa.PublicKey] | None = None,
+    ) -> None:
         self.engine = engine
         self.key = key
         self.election = bytes(key.verify_key).hex()  # codes are hashed for this election only
+        self.registry = registry  # (UUID at the registry, its blind key), if tokens count
 
     @classmethod
     def open(cls, data_dir: Path, database_url: str | None = None) -> PvtStore:
         private_folder(data_dir)
         url = database_url or sqlite_file(data_dir / "pvt.sqlite")
-        return cls(connect(url), signing_key(data_dir))
+        return cls(connect(url), signing_key(data_dir), registry_binding(data_dir))
 
     # -- what the organisers import ----------------------------------------------------------
 
@@ -148,38 +194,68 @@ class PvtStore:
                 clean = clean_photo(photo)
             except ValueError as e:
                 raise Problem(400, "photo", str(e)) from None
-        digest = tokens.code_hash(self.election, code)
-        with self.engine.begin() as db:
-            if (
-                db.execute(
-                    select(pvt_stations.c.code).where(pvt_stations.c.code == station)
-                ).first()
-                is None
-            ):
-                raise Problem(400, "station", f"unknown polling station {station!r}")
-            if candidate not in self.candidates():
-                raise Problem(400, "candidate", f"unknown candidate {candidate!r}")
-            used = db.execute(
-                update(pvt_codes)
-                .where(and_(pvt_codes.c.hash == digest, pvt_codes.c.used.is_(False)))
-                .values(used=True)
+        token = tokens.is_token(code)
+        digest = self._token_hash(code) if token else tokens.code_hash(self.election, code)
+        try:
+            with self.engine.begin() as db:
+                if (
+                    db.execute(
+                        select(pvt_stations.c.code).where(pvt_stations.c.code == station)
+                    ).first()
+                    is None
+                ):
+                    raise Problem(400, "station", f"unknown polling station {station!r}")
+                if candidate not in self.candidates():
+                    raise Problem(400, "candidate", f"unknown candidate {candidate!r}")
+                self._spend(db, digest, token)
+                return self._insert(db, station, candidate, clean)
+        except IntegrityError:  # the same token spent at the same moment by another request
+            raise Problem(409, "code", "this token has already been used") from None
+
+    def _token_hash(self, token: str) -> str:
+        """What is stored of a token the registry signed for this election, else 403."""
+        if self.registry is None:
+            raise Problem(403, "code", "this election accepts no registry tokens: use a code")
+        uuid, key = self.registry
+        try:
+            return tokens.token_hash(self.election, tokens.check_token(token, uuid, key))
+        except ValueError as e:
+            raise Problem(403, "code", f"this token is not valid: {e}") from None
+
+    @staticmethod
+    def _spend(db: Any, digest: str, token: bool) -> None:
+        """Mark a code used, or record a token as spent; 403 or 409 when it cannot be."""
+        if token:
+            spent = select(pvt_codes.c.hash).where(pvt_codes.c.hash == digest)
+            if db.execute(spent).first() is not None:
+                raise Problem(409, "code", "this token has already been used")
+            db.execute(insert(pvt_codes).values(hash=digest, used=True))
+            return
+        used = db.execute(
+            update(pvt_codes)
+            .where(and_(pvt_codes.c.hash == digest, pvt_codes.c.used.is_(False)))
+            .values(used=True)
+        )
+        if used.rowcount != 1:
+            exists = db.execute(select(pvt_codes.c.hash).where(pvt_codes.c.hash == digest))
+            if exists.first() is None:
+                raise Problem(403, "code", "this code is not valid")
+            raise Problem(409, "code", "this code has already been used")
+
+    @staticmethod
+    def _insert(db: Any, station: str, candidate: str, clean: bytes | None) -> int:
+        """A new submission under a random id: ids say nothing of the order of arrival."""
+        submission = secrets.randbelow(ID_RANGE) + 1  # 62 bits: collisions are negligible
+        db.execute(
+            insert(pvt_submissions).values(
+                id=submission,
+                station=station,
+                candidate=candidate,
+                photo=clean,
+                photo_hash=None if clean is None else photo_hash(clean),
             )
-            if used.rowcount != 1:
-                exists = db.execute(select(pvt_codes.c.hash).where(pvt_codes.c.hash == digest))
-                if exists.first() is None:
-                    raise Problem(403, "code", "this code is not valid")
-                raise Problem(409, "code", "this code has already been used")
-            submission = secrets.randbelow(ID_RANGE) + 1  # 62 bits: collisions are negligible
-            db.execute(
-                insert(pvt_submissions).values(
-                    id=submission,
-                    station=station,
-                    candidate=candidate,
-                    photo=clean,
-                    photo_hash=None if clean is None else photo_hash(clean),
-                )
-            )
-            return submission
+        )
+        return submission
 
     # -- what moderators do ------------------------------------------------------------------
 
