@@ -26,6 +26,9 @@ from test_browser import browser, new_page, pytestmark  # noqa: F401  (the fixtu
 from hramada.crypto.credentials import derive_secret
 from hramada.crypto.groups import get_group
 from hramada.election import registrations as reg
+from hramada.election.setup import new_uuid
+from hramada.observe.pvt import tokens
+from hramada.protocol.canonical import decode
 from hramada.registry import enrol, member_code
 from hramada.registry import registry_store as store
 from hramada.registry.demo import _run, _service, custodian_ceremony
@@ -249,6 +252,22 @@ def test_members_get_credentials_on_the_member_page_and_vote(
         again.fill("#election-server", server_url)
         again.fill("#election-uuid", other)
         _refused(again, "do not use the same registry key")
+        # A one-time token for a parallel vote tabulation the registry issues for.
+        tabulation, pvt_keys = new_uuid(), tmp_path / "k4"
+        _run("registry", "keygen", "--out", pvt_keys, "--bits", "2048")
+        _run("registry", "election", "--keys", pvt_keys, "--election", tabulation,
+             "--data", registry_data)  # fmt: skip
+        again.fill("#pvt-uuid", tabulation)
+        again.click("#get-token")
+        expect(again.locator("#step-token")).to_be_visible()
+        token = again.inner_text("#token-shown").strip()
+        pvt_key = decode((pvt_keys / "registry_key.json").read_bytes(), reg.RegistryKey, "key")
+        assert len(tokens.check_token(token, tabulation, reg.blind_key(pvt_key))) == 32
+        again.click("#token-done")
+        expect(again.locator("#step-election")).to_be_visible()
+        expect(again.locator("#token-shown")).to_have_text("")
+        again.click("#get-token")  # one token per member
+        expect(again.locator("#member-error")).to_contain_text("You already received")
         again.click("#forget")
         expect(again.locator("#step-key")).to_be_visible()
         assert _storage(again) == 0

@@ -19,6 +19,7 @@ from hramada.crypto import blind_rsa as br
 from hramada.crypto.credentials import derive_secret
 from hramada.crypto.groups import get_group
 from hramada.election import registrations as reg
+from hramada.observe.pvt import tokens
 from hramada.protocol.canonical import decode
 from hramada.registry import member_code
 from hramada.registry.messages import request_message
@@ -85,3 +86,29 @@ def test_a_signature_under_another_key_is_refused_there(
         other = br.generate_key(2048)
     forged = base64.b64encode(br.blind_sign(other, blinded)).decode()
     assert "error" in node("finish", id=made["id"], blind_signature=forged)
+
+
+def test_the_page_s_tabulation_token_is_accepted_here(
+    node: Node, keys: tuple[reg.RegistryKey, br.PrivateKey]
+) -> None:
+    """The member page's token for a parallel vote tabulation: the same message as
+    registry/member.py's, and the token our tabulation checks; a wrong answer is refused."""
+    public, private = keys
+    made = node("prepareToken", uuid=UUID, registry=msgspec.to_builtins(public))
+    assert "error" not in made, made
+    nonce = bytes.fromhex(made["nonce"])
+    assert bytes.fromhex(made["input_msg"])[32:] == tokens.token_message(UUID, nonce)
+    code = member_code.new_code()
+    body = node("request", id=made["id"], code=code, uuid=UUID, challenge="cd" * 32)
+    blinded = base64.b64decode(body["blinded"])
+    VerifyKey(bytes.fromhex(body["member_key"])).verify(
+        request_message(UUID, "cd" * 32, blinded), bytes.fromhex(body["signature"])
+    )
+    answer = base64.b64encode(br.blind_sign(private, blinded)).decode()
+    token = node("finishToken", id=made["id"], blind_signature=answer)["token"]
+    assert tokens.check_token(token, UUID, reg.blind_key(public)) == nonce
+    other = br.generate_key(2048)
+    while int.from_bytes(blinded) >= other.public.n:  # the other key must be able to sign it
+        other = br.generate_key(2048)
+    forged = base64.b64encode(br.blind_sign(other, blinded)).decode()
+    assert "error" in node("finishToken", id=made["id"], blind_signature=forged)

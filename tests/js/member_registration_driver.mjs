@@ -3,7 +3,7 @@
 // tests/test_member_registration.py.
 import { createInterface } from 'node:readline';
 import { memberKey } from '../../src/hramada/booth/js/member/code.js';
-import { finish, prepare, requestBody } from '../../src/hramada/booth/js/member/registration.js';
+import { finish, finishToken, prepare, prepareToken, requestBody } from '../../src/hramada/booth/js/member/registration.js';
 
 const hex = (b) => Buffer.from(b).toString('hex');
 const requests = new Map();
@@ -19,6 +19,14 @@ const ops = {
   },
   async finish({ id, blind_signature }) {
     return finish(requests.get(id), blind_signature);
+  },
+  async prepareToken({ uuid, registry }) {
+    const request = await prepareToken(uuid, registry);
+    requests.set(requests.size, request);
+    return { id: requests.size - 1, nonce: hex(request.nonce), input_msg: hex(request.input) };
+  },
+  async finishToken({ id, blind_signature }) {
+    return { token: await finishToken(requests.get(id), blind_signature) };
   },
   async blinded({ id }) {
     return { blinded: hex(requests.get(id).blinded) };

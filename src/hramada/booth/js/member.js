@@ -1,12 +1,12 @@
 // The member's page: the member key from a written code, one credential per election (blind-signed
 // by the registry, posted to the election server at a random delay), then the booth.
 import { memberKey, newCode, normalizeCode } from './member/code.js';
-import { finish, prepare, requestBody, sameKey } from './member/registration.js';
+import { finish, finishToken, prepare, prepareToken, requestBody, sameKey } from './member/registration.js';
 import { $, focusOn, say } from './ui/dom.js';
 import { t } from './ui/i18n.js';
 
 const root = $('member');
-const STEPS = ['key', 'code', 'election', 'wait', 'done'];
+const STEPS = ['key', 'code', 'election', 'wait', 'done', 'token'];
 // sessionStorage holds only a registration under way (the credential and its signature), so a
 // reload during the wait loses nothing; it is removed at the handover to the booth.
 const PENDING = 'hramada-member-pending';
@@ -171,6 +171,43 @@ async function onElection(event) {
   }
 }
 
+// Or: a one-time token for a parallel vote tabulation, blind-signed by this registry; the
+// member pastes it into the tabulation's form, which sends it nowhere else.
+
+async function onToken(event) {
+  event.preventDefault();
+  say($('member-error'), '');
+  const uuid = $('pvt-uuid').value.trim();
+  if (!/^[1-9A-HJ-NP-Za-km-z]{14,64}$/.test(uuid)) return fail('member.js.uuid');
+  const button = $('get-token');
+  button.disabled = true;
+  try {
+    const ours = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}`);
+    const request = await prepareToken(uuid, ours.registry);
+    const { challenge } = await call('registry', '/api/registry/challenge', null);
+    const body = requestBody(state.key, uuid, challenge, request);
+    const answer = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}/signature`, body);
+    let token;
+    try {
+      token = await finishToken(request, answer.blind_signature);
+    } catch (error) {
+      console.warn(error);
+      return fail('member.js.bad_signature');
+    }
+    say($('token-shown'), token);
+    show('token');
+  } catch (error) {
+    fail(...explain(error));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function tokenCopied() {
+  say($('token-shown'), '');
+  show('election');
+}
+
 // Step 3: wait a random while, then post the registration to the election server.
 
 function wait() {
@@ -256,6 +293,8 @@ function start() {
   $('code-written').addEventListener('click', onCodeWritten);
   $('code-form').addEventListener('submit', onCode);
   $('election-form').addEventListener('submit', onElection);
+  $('pvt-form').addEventListener('submit', onToken);
+  $('token-done').addEventListener('click', tokenCopied);
   $('retry').addEventListener('click', post);
   $('booth-link').addEventListener('click', handOver);
   $('forget').addEventListener('click', forgetEverything);

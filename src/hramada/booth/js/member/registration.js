@@ -68,3 +68,24 @@ export async function finish(request, blindSignature) {
   const signature = await suite().finalize(request.key, request.input, fromBase64(blindSignature), request.inv);
   return { credential: request.public, prefix: toBase64(request.input.slice(0, 32)), signature: toBase64(signature) };
 }
+
+const toBase64Url = (bytes) => toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+/**
+ * A one-time token for a parallel vote tabulation, as registry/member.py's pvt_token makes it:
+ * a random nonce under `hramada-pvt-token/1\n<uuid>\n<nonce hex>`, blinded for the registry
+ * ({nonce, input, blinded, inv, key}; requestBody signs the request as for a credential).
+ */
+export async function prepareToken(uuid, registry) {
+  const nonce = crypto.getRandomValues(new Uint8Array(32));
+  const key = await importKey(registry);
+  const input = suite().prepare(encoder.encode(`hramada-pvt-token/1\n${uuid}\n${toHex(nonce)}`));
+  const { blindedMsg, inv } = await suite().blind(key, input);
+  return { nonce, input, blinded: blindedMsg, inv, key };
+}
+
+/** Unblind the registry's answer (blindrsa-ts verifies it) into the token, `T1.` + Base64url. */
+export async function finishToken(request, blindSignature) {
+  const signature = await suite().finalize(request.key, request.input, fromBase64(blindSignature), request.inv);
+  return 'T1.' + toBase64Url(concat(request.input.slice(0, 32), request.nonce, signature));
+}
