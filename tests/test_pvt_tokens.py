@@ -116,9 +116,9 @@ def test_a_member_token_counts_once_and_links_to_nobody(tmp_path: Path, registry
     engine = store.open_database(registry.data, None)
     with TestClient(create_app(engine, registry.data, workers=0)) as http:
         enrol(http, registry, device)
-        token = member.pvt_token(http, device, registry.uuid, registry.key)
+        token = member.pvt_token(http, device, registry.uuid)
         with pytest.raises(httpx.HTTPStatusError) as twice:  # one token per member
-            member.pvt_token(http, device, registry.uuid, registry.key)
+            member.pvt_token(http, device, registry.uuid)
         assert twice.value.response.status_code == 409
     engine.dispose()
     pvt_store = PvtStore.open(pvt)

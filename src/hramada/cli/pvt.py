@@ -159,18 +159,13 @@ def token(
     import httpx
 
     from hramada.crypto.blind_rsa import BlindRSAError
-    from hramada.election import registrations as reg
-    from hramada.protocol.canonical import FormatError, decode
     from hramada.registry import member
     from hramada.registry.member_code import CodeError, member_key
 
     try:
         device = member_key(code)
         with httpx.Client(base_url=registry_url, timeout=60) as http:
-            info = http.get(f"/api/registry/elections/{uuid}")
-            info.raise_for_status()
-            key = decode(json.dumps(info.json()["registry"]).encode(), reg.RegistryKey, "key")
-            made = member.pvt_token(http, device, uuid, key)
+            made = member.pvt_token(http, device, uuid)
     except httpx.HTTPStatusError as e:
         try:
             refusal = e.response.json()["error"]["message"]
@@ -178,7 +173,7 @@ def token(
             refusal = f"{e.response.status_code} {e.response.reason_phrase}"
         err.print(Text("error: ", style="red") + Text(f"the registry refused: {refusal}"))
         raise typer.Exit(1) from None
-    except (CodeError, httpx.HTTPError, BlindRSAError, FormatError, ValueError) as e:
+    except (CodeError, httpx.HTTPError, BlindRSAError, ValueError) as e:
         err.print(Text("error: ", style="red") + Text(str(e)))
         raise typer.Exit(1) from None
     print(made)

@@ -8,6 +8,7 @@ import base64
 import secrets
 
 import httpx
+import msgspec
 from nacl.signing import SigningKey
 
 from hramada.crypto import blind_rsa
@@ -56,12 +57,23 @@ def finalize(
     return reg.finish_registration(request, reg.blind_key(key), blind_signature)
 
 
-def pvt_token(http: httpx.Client, member: SigningKey, uuid: str, key: reg.RegistryKey) -> str:
+def registry_key(http: httpx.Client, election: str) -> reg.RegistryKey:
+    """The key the registry publishes for an election (or a tabulation); ValueError when its
+    answer holds none."""
+    r = http.get(f"/api/registry/elections/{election}")
+    r.raise_for_status()
+    try:
+        return msgspec.convert(r.json()["registry"], reg.RegistryKey)
+    except (KeyError, TypeError, msgspec.ValidationError) as e:
+        raise ValueError(f"the registry's answer holds no key: {e}") from None
+
+
+def pvt_token(http: httpx.Client, member: SigningKey, uuid: str) -> str:
     """A one-time token for the parallel vote tabulation the registry knows as `uuid`: the
     registry blind-signs a random nonce (one signature per member), so the token it makes
     possible names nobody. Raises httpx.HTTPStatusError when the registry refuses, and
     BlindRSAError when its answer does not verify."""
-    blind_key = reg.blind_key(key)
+    blind_key = reg.blind_key(registry_key(http, uuid))
     nonce = secrets.token_bytes(tokens.NONCE_BYTES)
     input_msg = blind_rsa.prepare(reg.VARIANT, tokens.token_message(uuid, nonce))
     blinded = blind_rsa.blind(reg.VARIANT, blind_key, input_msg)

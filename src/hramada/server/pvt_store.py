@@ -187,7 +187,7 @@ class PvtStore:
 
     def submit(self, code: str, station: str, candidate: str, photo: bytes | None) -> int:
         """Record one vote: refused, with nothing changed, for an unknown station or
-        candidate, an unknown or used code, or a bad photo."""
+        candidate, an unknown or used code or token, or a bad photo."""
         clean = None
         if photo:
             try:

@@ -123,6 +123,17 @@ function randomDelay() {
   return Math.round(1000 * (low + (high - low) * (r / 2 ** 32)));
 }
 
+// An election's (or a tabulation's) UUID, as setup.check_uuid accepts it.
+const UUID_PATTERN = /^[1-9A-HJ-NP-Za-km-z]{14,64}$/;
+
+/** The registry's blind signature of a prepared request, asked with the member key. */
+async function blindSignature(uuid, request) {
+  const { challenge } = await call('registry', '/api/registry/challenge', null);
+  const body = requestBody(state.key, uuid, challenge, request);
+  const answer = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}/signature`, body);
+  return answer.blind_signature;
+}
+
 function save(pending) {
   state.pending = pending;
   sessionStorage.setItem(PENDING, JSON.stringify(pending));
@@ -134,12 +145,10 @@ async function obtain(uuid, server) {
   const ours = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}`);
   if (!sameKey(info.registry, ours.registry)) return fail('member.js.binding');
   const request = await prepare(uuid, info.group, ours.registry);
-  const { challenge } = await call('registry', '/api/registry/challenge', null);
-  const body = requestBody(state.key, uuid, challenge, request);
-  const answer = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}/signature`, body);
+  const answer = await blindSignature(uuid, request);
   let registration;
   try {
-    registration = await finish(request, answer.blind_signature);
+    registration = await finish(request, answer);
   } catch (error) {
     console.warn(error);
     return fail('member.js.bad_signature');
@@ -158,7 +167,7 @@ async function onElection(event) {
   } catch {
     server = '';
   }
-  if (!/^[1-9A-HJ-NP-Za-km-z]{14,64}$/.test(uuid)) return fail('member.js.uuid'); // as setup.check_uuid
+  if (!UUID_PATTERN.test(uuid)) return fail('member.js.uuid');
   if (!servers.includes(server)) return fail('member.js.server_not_allowed', { server: server || '—' });
   const button = $('get-credential');
   button.disabled = true;
@@ -178,18 +187,16 @@ async function onToken(event) {
   event.preventDefault();
   say($('member-error'), '');
   const uuid = $('pvt-uuid').value.trim();
-  if (!/^[1-9A-HJ-NP-Za-km-z]{14,64}$/.test(uuid)) return fail('member.js.uuid');
+  if (!UUID_PATTERN.test(uuid)) return fail('member.js.uuid');
   const button = $('get-token');
   button.disabled = true;
   try {
     const ours = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}`);
     const request = await prepareToken(uuid, ours.registry);
-    const { challenge } = await call('registry', '/api/registry/challenge', null);
-    const body = requestBody(state.key, uuid, challenge, request);
-    const answer = await call('registry', `/api/registry/elections/${encodeURIComponent(uuid)}/signature`, body);
+    const answer = await blindSignature(uuid, request);
     let token;
     try {
-      token = await finishToken(request, answer.blind_signature);
+      token = await finishToken(request, answer);
     } catch (error) {
       console.warn(error);
       return fail('member.js.bad_signature');
