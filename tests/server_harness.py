@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +145,16 @@ def add_admin(data: Path, database: str | None) -> None:
 def login(client: httpx.Client) -> None:
     r = client.post("/api/admin/login", json={"username": ADMIN[0], "password": ADMIN[1]})
     assert r.status_code == 200, r.text
+
+
+def until_refused(send: Callable[[], int]) -> list[int]:
+    """Statuses of refused requests sent until the first 429: however slow the machine (the
+    allowance refills at 30 a minute), a client is refused after its burst of 60."""
+    statuses = []
+    while 429 not in statuses:
+        statuses.append(send())
+        assert len(statuses) <= 1000, "1,000 refused requests and never slowed down"
+    return statuses
 
 
 @dataclass
