@@ -6,6 +6,7 @@ import hashlib
 import json
 import tarfile
 import tempfile
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hramada.protocol import model
-from hramada.protocol.archive import Archive, ArchiveWriter, read_archive
+from hramada.protocol.archive import Archive, ArchiveWriter, StoredMembers, read_archive
 from hramada.protocol.canonical import (
     FormatError,
     b64_to_hex,
@@ -576,3 +577,30 @@ def test_reopen_refuses_corruption_before_the_end(tmp_path: Path) -> None:
     with pytest.raises(FormatError):
         ArchiveWriter.open(path)
     assert path.read_bytes() == bytes(broken), "the archive was cut"
+
+
+def test_a_reader_holds_where_payloads_are_not_their_bytes(tmp_path: Path) -> None:
+    """An archive of 1,000 ballots of 4 KB is read with a peak of a small part of its size,
+    each payload is read back from the file when asked for, and one changed since is refused."""
+    path = tmp_path / "big.bel"
+    writer = ArchiveWriter.create(path, 0)
+    ballots = [json.dumps({"n": i, "pad": "x" * 4096}).encode() for i in range(1000)]
+    for ballot in ballots:
+        writer.append("Ballot", [ballot], sync=False)
+    writer.sync()
+    writer.close()
+    size = path.stat().st_size
+    tracemalloc.start()
+    archive = read_archive(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < size / 4, (peak, size)
+    assert [archive.payload(e) for _, e in archive.events] == ballots
+    stored = archive.data
+    assert isinstance(stored, StoredMembers)
+    offset, _ = stored.where[sha256_hex(ballots[7])]
+    with path.open("r+b") as f:
+        f.seek(offset + 2)
+        f.write(b"m")
+    with pytest.raises(FormatError, match="changed while the archive was read"):
+        archive.payload(archive.events[7][1])

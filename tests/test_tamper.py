@@ -43,9 +43,10 @@ from hramada.election.context import ElectionContext, load_context
 from hramada.election.demo import DEMO_TEMPLATE, DemoOutcome, run_demo
 from hramada.election.tally import compute_tally, encode_tally, last_ballots
 from hramada.election.trustees import public_key_with_pok
-from hramada.protocol.archive import ArchiveWriter
+from hramada.protocol.archive import ArchiveWriter, StoredMembers, read_archive
 from hramada.protocol.canonical import FormatError, sha256_b64
 from hramada.protocol.model import Template
+from hramada.verify import parallel
 from hramada.verify.report import Problem
 from hramada.verify.verifier import verify_archive
 
@@ -1117,3 +1118,29 @@ def test_step_helpers(originals: dict[str, EditableArchive]) -> None:
     assert isinstance(arch.step("EndBallots"), Step) and arch.step("EndBallots").records == []
     old = arch.steps[1].payload
     assert arch.replace_member(old, old + b" ") == 1
+
+
+def test_a_ballot_changed_in_the_file_during_verification(
+    demo_archives: dict[str, DemoOutcome], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ballots are read from the file as they are checked, not all first: a ballot changed
+    after the first ones were checked is read again and refused, not believed."""
+    path = shutil.copy(demo_archives["ed-threshold"].path, tmp_path / "changing.bel")
+    monkeypatch.setattr(parallel, "_CHUNK", 2)  # two chunks are read ahead, then one at a time
+    stored = read_archive(path).data
+    assert isinstance(stored, StoredMembers)
+    last = [e.payload for _, e in read_archive(path).events if e.type == "Ballot"][-1]
+    assert last is not None
+    offset, _ = stored.where[last]
+
+    def change_the_last_ballot(stage: str, done: int, total: int) -> None:
+        assert total > 3 * 2  # the last ballot is beyond the chunks read ahead
+        if done == 2:
+            with open(path, "r+b") as f:
+                f.seek(offset)
+                f.write(b"[")  # the ballot's opening brace
+
+    report = verify_archive(path, workers=1, progress=change_the_last_ballot)
+    (problem,) = report.problems
+    assert (problem.height, problem.event, problem.check) == (None, "archive", "archive format")
+    assert f"member {last}.data.json changed while the archive was read" in problem.detail

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hramada.crypto.elgamal import Ciphertext, multiply, power
@@ -69,7 +69,7 @@ def encode_tally(group: Group, tally: EncryptedTally) -> tuple[bytes, bytes]:
     return data, encode(sized)
 
 
-def read_tally(group: Group, sized_bytes: bytes, data: dict[str, bytes]) -> EncryptedTally:
+def read_tally(group: Group, sized_bytes: bytes, data: Mapping[str, bytes]) -> EncryptedTally:
     """The tally an EncryptedTally event stores: its sized payload and the member it names."""
     try:
         sized = decode(sized_bytes, SizedEncryptedTally, "sized tally")

@@ -7,7 +7,8 @@ import hashlib
 import io
 import os
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -44,14 +45,42 @@ class TornTail(FormatError):
     """The file ends inside a member: what a write cut short by a crash leaves."""
 
 
+class StoredMembers(Mapping[str, bytes]):
+    """An archive's data members left in its file: a reader holds where each one is, not its
+    bytes, and reads it again (checking its hash again) when it is asked for. The file stays
+    open until the mapping is dropped."""
+
+    def __init__(self, path: Path) -> None:
+        self.where: dict[str, tuple[int, int]] = {}  # hex hash -> (offset, size)
+        self._file = path.open("rb")
+        weakref.finalize(self, self._file.close)
+
+    def __getitem__(self, digest: str) -> bytes:
+        offset, size = self.where[digest]
+        data = os.pread(self._file.fileno(), size, offset)
+        if sha256_hex(data) != digest:
+            raise FormatError(f"member {digest}.data.json changed while the archive was read")
+        return data
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self.where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.where)
+
+    def __len__(self) -> int:
+        return len(self.where)
+
+
 @dataclass
 class Archive:
-    """An archive's members in order; `data` maps hex hashes to the stored bytes."""
+    """An archive's members in order; `data` maps hex hashes to the stored bytes (held in
+    memory by a writer, left in the file by a reader)."""
 
     header: ArchiveHeader
     timestamp: int
     events: list[tuple[str, Event]] = field(default_factory=list)
-    data: dict[str, bytes] = field(default_factory=dict)
+    data: Mapping[str, bytes] = field(default_factory=dict)
     unordered: set[str] = field(default_factory=set)  # events stored before their payload
 
     @property
@@ -148,30 +177,42 @@ def chain_problems(archive: Archive) -> Iterator[tuple[Event, str, str]]:
 
 def read_archive(path: Path) -> Archive:
     """Parse an archive and check that every member is named after the hash of its bytes. The
-    file is read member by member: the archive is held once in memory, not twice."""
+    file is read member by member and its data members stay in it (`StoredMembers`): a reader
+    holds the events and where each payload is, whatever the archive's size."""
+    stored = StoredMembers(path)
     with path.open("rb") as stream:
-        return _parse(list(_members(stream)))
+        return _parse(_members(stream), stored=stored)
 
 
-def _parse(members: list[tuple[str, bytes, int]], trusted: int = 0) -> Archive:
+def _parse(
+    members: Iterable[tuple[str, bytes, int]], trusted: int = 0, stored: StoredMembers | None = None
+) -> Archive:
     """The archive these members make; members ending within the first `trusted` bytes (which
-    a checkpoint's hash vouches for) are not hashed again."""
-    if not members or members[0][0] != "BELENIOS":
+    a checkpoint's hash vouches for) are not hashed again. Data members are held in memory, or
+    only located in `stored`."""
+    rest = iter(members)
+    first = next(rest, None)
+    if first is None or first[0] != "BELENIOS":
         raise FormatError("the first member is not the BELENIOS header")
-    header = decode(members[0][1], ArchiveHeader, "archive header")
+    header = decode(first[1], ArchiveHeader, "archive header")
     if header.version != 1:
         raise FormatError(f"unsupported archive version {header.version}")
     try:
         timestamp = int(header.timestamp)
     except ValueError:
         raise FormatError("archive timestamp is not an integer") from None
-    archive = Archive(header=header, timestamp=timestamp)
-    for name, data, pos in members[1:]:
+    held: dict[str, bytes] = {}
+    archive = Archive(header=header, timestamp=timestamp, data=held if stored is None else stored)
+    for name, data, pos in rest:
         digest, _, suffix = name.partition(".")
         if pos > trusted and sha256_hex(data) != digest:
             raise FormatError(f"member {name} does not hash to its name")
         if suffix == "data.json":
-            archive.data[digest] = data
+            if stored is None:
+                held[digest] = data
+            else:
+                size = len(data)
+                stored.where[digest] = (pos - (-size % _BLOCK) - size, size)  # pos: past padding
         elif suffix == "event.json":
             event = decode(data, Event, f"event {name}")
             if event.payload is not None and event.payload not in archive.data:
@@ -201,8 +242,10 @@ class ArchiveWriter:
     """
 
     def __init__(self, path: Path, archive: Archive, digest: hashlib._Hash) -> None:
+        assert isinstance(archive.data, dict), "a writer holds its data members in memory"
         self.path = path
         self.archive = archive
+        self._data: dict[str, bytes] = archive.data
         self.trusted_events = 0  # events covered by a matching checkpoint, when opened
         self._hash = digest  # SHA-256 of every byte written so far
         self._durable_hash = digest.copy()  # ... and of the durable ones
@@ -264,7 +307,7 @@ class ArchiveWriter:
         del events[len(events) - len(self._pending) :]
         for keys in self._pending:
             for key in keys:
-                self.archive.data.pop(key, None)
+                self._data.pop(key, None)
         self._pending.clear()
         self._hashes.clear()
         self._hash = self._durable_hash.copy()
@@ -360,9 +403,9 @@ class ArchiveWriter:
         except OSError as e:
             raise self.fail(e) from e
         self._hash.update(chunk)
-        added = [h for h in map(sha256_hex, records) if h not in archive.data]
+        added = [h for h in map(sha256_hex, records) if h not in self._data]
         for r in records:
-            archive.data[sha256_hex(r)] = r
+            self._data[sha256_hex(r)] = r
         archive.events.append((event_hash, event))
         self.length += len(chunk)
         if sync:

@@ -11,13 +11,12 @@ holds more than that many chunks of ballots on their way. Every node needs the s
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from hramada.election.box import Outcome
 from hramada.election.context import ElectionContext
-from hramada.verify.parallel import check_chunk
+from hramada.verify.parallel import check_chunk, chunks
 
 CHUNK = 128  # ballots per task: a task costs about a millisecond, a ballot several
 IN_FLIGHT = 2  # chunks out per CPU of the cluster: each CPU has the next one waiting
@@ -44,12 +43,6 @@ def _check_on_worker(
     if ctx is None:
         ctx = _contexts[key] = ray.get(setup[0])
     return check_chunk(ctx, chunk)
-
-
-def _chunks(ballots: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
-    it = iter(ballots)
-    while chunk := list(islice(it, CHUNK)):
-        yield chunk
 
 
 def connect(address: str) -> Any:
@@ -86,7 +79,7 @@ def check_ballots_ray(
             results.update(done)
             advance(len(done))
 
-    for chunk in _chunks(ballots):
+    for chunk in chunks(ballots, CHUNK):
         if len(pending) >= limit:
             ready, pending = ray.wait(pending, num_returns=1)
             collect(ready)

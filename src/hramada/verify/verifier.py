@@ -90,6 +90,8 @@ class _Verifier:
             self.walk()
         except StopVerification:
             pass
+        except FormatError as e:  # a ballot read again from a file changed since
+            self.report.problems.append(Problem(None, "archive", "archive format", str(e)))
         return self.report
 
     def check_chain(self) -> None:
@@ -105,7 +107,7 @@ class _Verifier:
     def walk(self) -> None:
         """Follow the events in order, checking each phase's rules."""
         previous: str | None = None
-        ballots: list[tuple[int, bytes]] = []
+        ballots: list[tuple[int, str]] = []  # (position, payload hash): read when checked
         events = [e for _, e in self.archive.events]
         if not events:
             self.fail(None, "phase", "the archive has no events")
@@ -117,9 +119,10 @@ class _Verifier:
                 self.check_ballots(events, ballots)
             previous = event.type
             if event.type == "Ballot":
-                data = self.payload(event)
-                if data is not None:
-                    ballots.append((index, data))
+                if event.payload is not None and event.payload in self.archive.data:
+                    ballots.append((index, event.payload))
+                else:
+                    self.payload(event)  # reports the missing member
             else:
                 getattr(self, f"on_{event.type}")(event)
         if ballots:  # an election still open
@@ -134,9 +137,10 @@ class _Verifier:
         self.report.election = self.ctx.election
         self.report.registered = sum(self.ctx.credentials.values())
 
-    def check_ballots(self, events: list[Event], ballots: list[tuple[int, bytes]]) -> None:
+    def check_ballots(self, events: list[Event], ballots: list[tuple[int, str]]) -> None:
         assert self.ctx is not None
         total = len(ballots)
+        stored = ((index, self.archive.data[digest]) for index, digest in ballots)
         done = 0
 
         def advance(n: int) -> None:
@@ -147,9 +151,9 @@ class _Verifier:
         if self.ray is not None:
             from hramada.verify.ray_cluster import check_ballots_ray  # Ray is optional
 
-            outcomes = check_ballots_ray(self.ctx, ballots, self.ray, advance)
+            outcomes = check_ballots_ray(self.ctx, stored, self.ray, advance)
         else:
-            outcomes = check_ballots(self.ctx, ballots, self.workers, advance)
+            outcomes = check_ballots(self.ctx, stored, self.workers, advance)
         seen: set[str] = set()
         for index, _ in ballots:  # keyed by position: claimed heights may be forged
             outcome = outcomes[index]
