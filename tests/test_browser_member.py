@@ -267,7 +267,9 @@ def test_members_get_credentials_on_the_member_page_and_vote(
         expect(again.locator("#step-election")).to_be_visible()
         expect(again.locator("#token-shown")).to_have_text("")
         again.click("#get-token")  # one token per member
-        expect(again.locator("#member-error")).to_contain_text("You already received")
+        expect(again.locator("#member-error")).to_contain_text(
+            "You already received a one-time token for this count"
+        )
         again.click("#forget")
         expect(again.locator("#step-key")).to_be_visible()
         assert _storage(again) == 0

@@ -60,6 +60,7 @@ def test_every_message_of_the_page_script_is_in_every_catalog() -> None:
         for where in re.findall(r"member\.js\.\$\{where\}_(\w+)", source.read_text()):
             used |= {f"member.js.{w}_{where}" for w in ("server", "registry")}
     assert {"member.js.not_enrolled", "member.js.already", "member.js.binding"} <= used
+    assert {"member.js.already_token"} <= used
     assert {"member.js.closed", "member.js.server_unreachable"} <= used
     for lang in LANGUAGES:
         assert used <= set(messages(lang)), (lang, used - set(messages(lang)))

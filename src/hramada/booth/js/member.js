@@ -204,7 +204,8 @@ async function onToken(event) {
     say($('token-shown'), token);
     show('token');
   } catch (error) {
-    fail(...explain(error));
+    const [key, args] = explain(error);
+    fail(key === 'member.js.already' ? 'member.js.already_token' : key, args);
   } finally {
     button.disabled = false;
   }
