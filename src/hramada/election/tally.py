@@ -53,6 +53,29 @@ def compute_tally(ctx: ElectionContext, ballots: list[AcceptedBallot]) -> Encryp
     return EncryptedTally(out, len(ballots), sum(b.weight for b in ballots))
 
 
+def combine_tallies(ctx: ElectionContext, parts: Iterable[EncryptedTally]) -> EncryptedTally:
+    """The tally of the union of disjoint sets of ballots, from the tally of each set
+    (`compute_tally`): the same as computing it on all of them at once, up to the order of a
+    ranked question's ciphertexts."""
+    group = ctx.group
+    total = compute_tally(ctx, [])
+    for part in parts:
+        ciphertexts = [
+            [*acc, *new]
+            if not q.homomorphic
+            else [multiply(group, a, b) for a, b in zip(acc, new, strict=True)]
+            for q, acc, new in zip(
+                ctx.election.questions, total.ciphertexts, part.ciphertexts, strict=True
+            )
+        ]
+        total = EncryptedTally(
+            ciphertexts,
+            total.num_tallied + part.num_tallied,
+            total.total_weight + part.total_weight,
+        )
+    return total
+
+
 def encode_tally(group: Group, tally: EncryptedTally) -> tuple[bytes, bytes]:
     """The `encrypted_tally` member and the `sized_encrypted_tally` event payload."""
     data = encode(

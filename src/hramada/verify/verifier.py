@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from hramada.crypto.elgamal import Ciphertext
 from hramada.crypto.group import GroupError
 from hramada.election.ballot import AcceptedBallot
+from hramada.election.box import Outcome
 from hramada.election.context import ElectionContext, context_from_archive
 from hramada.election.decryption import (
     Factors,
@@ -18,7 +20,7 @@ from hramada.election.decryption import (
     owners,
 )
 from hramada.election.errors import Rejected
-from hramada.election.tally import Tally, compute_tally, last_ballots, read_tally
+from hramada.election.tally import EncryptedTally, Tally, combine_tallies, read_tally
 from hramada.protocol.archive import Archive, chain_problems, read_archive
 from hramada.protocol.canonical import FormatError, decode
 from hramada.protocol.model import (
@@ -29,7 +31,7 @@ from hramada.protocol.model import (
     Shuffle,
     weight_from_json,
 )
-from hramada.verify.parallel import check_ballots, default_workers
+from hramada.verify.parallel import Job, default_workers, run_chunks, tally_chunk, verdict_chunk
 from hramada.verify.registrations import check_registrations
 from hramada.verify.report import Problem, Report, StopVerification
 
@@ -47,6 +49,7 @@ _NEXT: dict[str | None, set[str]] = {
 }
 
 Progress = Callable[[str, int, int], None]
+R = TypeVar("R")
 
 
 class _Verifier:
@@ -65,7 +68,9 @@ class _Verifier:
         self.progress = progress
         self.report = Report(events=len(archive.events))
         self.ctx: ElectionContext | None = None
-        self.accepted: list[AcceptedBallot] = []
+        # Each credential's last accepted ballot (its position and hash), in casting order: the
+        # tally is taken again from these, read from the file chunk by chunk on the workers.
+        self.last: dict[str, tuple[int, str]] = {}
         self.tally: Tally | None = None
         self.total_weight = 0
         self.decryptions: dict[int, Factors] = {}
@@ -137,23 +142,27 @@ class _Verifier:
         self.report.election = self.ctx.election
         self.report.registered = sum(self.ctx.credentials.values())
 
-    def check_ballots(self, events: list[Event], ballots: list[tuple[int, str]]) -> None:
+    def on_workers(self, stage: str, job: Job[R], ballots: list[tuple[int, str]]) -> Iterator[R]:
+        """`job` on every chunk of these (position, hash) ballots, read from the file as the
+        local processes or the Ray cluster get to them; results as they are done."""
         assert self.ctx is not None
-        total = len(ballots)
         stored = ((index, self.archive.data[digest]) for index, digest in ballots)
-        done = 0
-
-        def advance(n: int) -> None:
-            nonlocal done
-            done += n
-            self.progress("ballots", done, total)
-
         if self.ray is not None:
-            from hramada.verify.ray_cluster import check_ballots_ray  # Ray is optional
+            from hramada.verify.ray_cluster import run_chunks_ray  # Ray is optional
 
-            outcomes = check_ballots_ray(self.ctx, stored, self.ray, advance)
+            results = run_chunks_ray(self.ctx, job, stored, self.ray)
         else:
-            outcomes = check_ballots(self.ctx, stored, self.workers, advance)
+            results = run_chunks(self.ctx, job, stored, self.workers)
+        done = 0
+        for size, result in results:
+            done += size
+            self.progress(stage, done, len(ballots))
+            yield result
+
+    def check_ballots(self, events: list[Event], ballots: list[tuple[int, str]]) -> None:
+        outcomes: dict[int, Outcome] = {}
+        for part in self.on_workers("ballots", verdict_chunk, ballots):
+            outcomes.update(part)
         seen: set[str] = set()
         for index, _ in ballots:  # keyed by position: claimed heights may be forged
             outcome = outcomes[index]
@@ -161,10 +170,11 @@ class _Verifier:
                 if outcome.hash in seen:
                     self.fail(events[index], "replay", "the same ballot was already cast")
                 seen.add(outcome.hash)
-                self.accepted.append(outcome)
+                self.last.pop(outcome.credential, None)
+                self.last[outcome.credential] = (index, outcome.hash)
+                self.report.ballots += 1
             else:
                 self.fail(events[index], *outcome)
-        self.report.ballots = len(self.accepted)
         ballots.clear()
 
     def on_EndBallots(self, event: Event) -> None:
@@ -175,7 +185,7 @@ class _Verifier:
         ctx = self.ctx
         try:
             tally = read_tally(ctx.group, self.payload(event) or b"", self.archive.data)
-            expected = compute_tally(ctx, last_ballots(self.accepted))
+            expected = self.expected_tally()
         except Rejected as e:
             self.fail(event, e.check, e.detail)
             return
@@ -207,6 +217,16 @@ class _Verifier:
             self.fail(event, "encrypted tally", "wrong number of questions")
         self.tally = tally.ciphertexts
         self.total_weight = tally.total_weight
+
+    def expected_tally(self) -> EncryptedTally:
+        """The tally of each credential's last ballot, taken chunk by chunk on the workers."""
+        assert self.ctx is not None
+        parts = []
+        for part in self.on_workers("tally", tally_chunk, list(self.last.values())):
+            if not isinstance(part, EncryptedTally):
+                raise Rejected(*part)
+            parts.append(part)
+        return combine_tallies(self.ctx, parts)
 
     def has_tally(self, event: Event) -> bool:
         if self.tally is None:
