@@ -59,6 +59,24 @@ def status(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/1.1 ") else 0
 
 
+def one_answer(sock: socket.socket) -> bytes:
+    """One whole answer (head and `content-length` bytes of body) read from the socket."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(65536) or b"EOF"
+        assert not answer.endswith(b"EOF"), answer
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )  # fmt: skip
+    while len(body) < length:
+        more = sock.recv(65536)
+        assert more, "closed within the answer"
+        body += more
+    return head + b"\r\n\r\n" + body
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -327,3 +345,21 @@ def check_failed_logins_do_not_stop_casting(
             content=create_ballot(ctx, election.credentials[2], VOTE),
         )
         assert r.status_code == 200, r.text
+
+
+def test_a_refusal_before_a_small_body_keeps_the_connection(server: Server) -> None:
+    """A request refused before its body was read (an unknown election) gets its answer, and
+    when its small body follows, the connection goes on: closing a socket with unread bytes
+    would reset it, and the client could lose the answer (a ballot refused with 429). A body
+    too large to drain still closes the connection."""
+    refused = b"POST /api/elections/nosuchelection1/ballots HTTP/1.1\r\nhost: x\r\n"
+    with connect(server) as sock:
+        sock.sendall(refused + b"content-length: 7\r\n\r\n")
+        answer = one_answer(sock)
+        assert status(answer) == 404 and b"connection: close" not in answer.lower()
+        sock.sendall(b"garbage" + b"GET /api/elections HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert status(one_answer(sock)) == 200
+    with connect(server) as sock:
+        sock.sendall(refused + f"content-length: {LIMITS.json_bytes + 1}\r\n\r\n".encode())
+        _, answer = until_closed(sock)
+        assert status(answer) == 404

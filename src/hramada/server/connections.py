@@ -12,7 +12,9 @@ A connection is always in one of three phases:
 At the cap, the connection that has waited longest for a request is closed to make room (idle
 keep-alive and slowloris sockets go first); when every connection is in a request, the new one
 gets 503. An answer sent before the body was read (a refusal) closes the connection, so no
-one can make the server read a body it did not want.
+one can make the server read a body it did not want; a small body (declared, at most
+`json_bytes`) is read to its end within its deadline and dropped instead, since closing a socket
+with unread bytes resets it and the client would lose the answer (a ballot refused with 429).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def guarded_protocol(limits: Limits, max_connections: int) -> type[HttpToolsProt
         phase = WAITING
         head_bytes = 0
         deadline: asyncio.TimerHandle | None = None
+        small_body = False  # declared, at most json_bytes: read and dropped after a refusal
+        draining = False  # answered before its small body arrived, which is being dropped
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -97,17 +101,29 @@ def guarded_protocol(limits: Limits, max_connections: int) -> type[HttpToolsProt
             self.phase = READING
             declared = next((v for k, v in self.headers if k == b"content-length"), b"0")
             extra = int(declared) / limits.body_rate if declared.isdigit() else 0.0
+            chunked = any(k == b"transfer-encoding" for k, _ in self.headers)
+            self.small_body = (
+                declared.isdigit() and int(declared) <= limits.json_bytes and not chunked
+            )
             self._arm(limits.body_seconds + extra)
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
             self._cancel()
-            self.phase = HANDLING
+            if self.draining:  # the refused request's body is dropped: wait for the next
+                self.draining = False
+                self._wait()
+            else:
+                self.phase = HANDLING
             super().on_message_complete()
 
         def on_response_complete(self) -> None:
             if self.phase == READING:  # answered without reading the body: a refusal
-                self.transport.close()
+                if not self.small_body:
+                    self.transport.close()
+                    return
+                self.draining = True  # within the body's deadline, still armed
+                super().on_response_complete()
                 return
             if not self.pipeline:
                 self._wait()
@@ -136,7 +152,8 @@ def guarded_protocol(limits: Limits, max_connections: int) -> type[HttpToolsProt
             started = (
                 self.phase == READING and self.cycle is not None and self.cycle.response_started
             )
-            if self.head_bytes or (self.phase == READING and not started):
+            slow = self.head_bytes or (self.phase == READING and not started)
+            if slow and not self.draining:  # a drained refusal was answered already
                 self._refuse(SLOW)
             else:
                 self._leave()
