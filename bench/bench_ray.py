@@ -17,12 +17,15 @@ times in the same run:
 - the encrypted tally taken again from the last ballots, which the verifier does on the
   workers once the election is closed (the benchmark's archive is still open): timed on the
   local processes, in CPU seconds, and spread over the cluster's cores in the extrapolation;
-- what the cluster's workers pay once per election: receiving the checked setup (it grows
-  with the number of voters: pickling and unpickling it is timed).
+- what grows with the number of voters: the driver's reading of the credential list (without
+  the keys' group checks), the keys' checks (on the workers: `keys_chunk`, timed in CPU
+  seconds on the local processes), and the checked setup the cluster's workers receive once
+  (pickling and unpickling it is timed).
 
 The extrapolation to 7,000,000 ballots (and as many voters) on 64 cores scales each measured
-part: the sequential part and the setup linearly in ballots and voters, the ballot stage at
-the measured per-core rate on the cluster.
+part: the driver's reading of the credential list by voters and the rest of its CPU time by
+ballots, the ballot stage at the measured per-core rate on the cluster, the key checks and
+the tally by their CPU time per item over the 64 cores, the setup by voters.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ from hramada.election.tally import EncryptedTally, combine_tallies  # noqa: E402
 from hramada.protocol.archive import read_archive  # noqa: E402
 from hramada.verify import ray_cluster  # noqa: E402
 from hramada.verify.parallel import (  # noqa: E402
+    KEYS_PER_BALLOT,
     default_workers,
+    keys_chunk,
     run_chunks,
     tally_chunk,
     verdict_chunk,
@@ -94,7 +99,7 @@ def tally(ctx: Any, last: Ballots, cores: int) -> EncryptedTally:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ballots", type=int, default=20_000)
-    parser.add_argument("--voters", type=int, default=5_000)
+    parser.add_argument("--voters", type=int, default=20_000)
     parser.add_argument("--shape", choices=["referendum", "council"], default="referendum")
     parser.add_argument("--archive", type=Path, help="reuse this archive, or keep the one made")
     args = parser.parse_args()
@@ -112,7 +117,9 @@ def main() -> None:
             if args.archive:
                 shutil.copyfile(path, args.archive)
         archive, read_s = timed(read_archive, path)
-        ctx = context_from_archive(archive)
+        cpu = time.process_time()
+        ctx = context_from_archive(archive, check_keys=False)
+        roll_cpu = time.process_time() - cpu  # the driver's share of the setup: the list read
         events = [e for _, e in archive.events]
         ballots = [(i, archive.payload(e)) for i, e in enumerate(events) if e.type == "Ballot"]
         n, voters = len(ballots), len(ctx.credentials)
@@ -131,6 +138,14 @@ def main() -> None:
         _, tally_s = timed(tally, ctx, [(h, payloads[h]) for h in last.values()], cores)
         after = os.times()
         tally_cpu = sum(after[:4]) - sum(before[:4])
+        keys = [(i, k.encode()) for i, k in enumerate(ctx.credentials)]
+        before = os.times()
+        problems = [
+            p for _, part in run_chunks(ctx, keys_chunk, keys, cores, KEYS_PER_BALLOT) for p in part
+        ]
+        after = os.times()
+        assert not problems, problems
+        keys_cpu = sum(after[:4]) - sum(before[:4])
         blob, dump_s = timed(pickle.dumps, ctx)
         _, load_s = timed(pickle.loads, blob)
 
@@ -165,6 +180,9 @@ def main() -> None:
     what = "tally of the last ballots, local processes"
     print(f"{what:44} {tally_s:8.2f} {tallied / tally_s:10.1f}")
     print(f"{'tally, local, CPU seconds':44} {tally_cpu:8.2f} {'':10} {tallied / tally_cpu:9.1f}")
+    print(f"{'driver: the credential list read, CPU s':44} {roll_cpu:8.2f}")
+    what = "credential keys checked, local, CPU s"
+    print(f"{what:44} {keys_cpu:8.2f} {'':10} {voters / keys_cpu:9.1f}")
     print(f"{'Ray: join the cluster':44} {connect_s:8.2f}")
     print(f"{'Ray: first tasks (workers start, setup sent)':44} {warm_s:8.2f}")
     what = f"setup pickled / unpickled ({voters} voters)"
@@ -173,15 +191,18 @@ def main() -> None:
 
     scale, voter_scale = TARGET_BALLOTS / n, TARGET_BALLOTS / voters
     stage = TARGET_BALLOTS / (per_core_ray * TARGET_CORES)
-    driver = driver_cpu * scale
+    driver = (driver_cpu - roll_cpu) * scale + roll_cpu * voter_scale
+    checking_keys = keys_cpu / voters * TARGET_BALLOTS / TARGET_CORES
     # This archive is open: the tally is extra, on the workers, for as many last ballots.
     tallying = tally_cpu / tallied * TARGET_BALLOTS / TARGET_CORES
     setup = (dump_s + load_s) * voter_scale  # once by the driver, once by each worker, in parallel
-    total = stage + driver + tallying + setup + connect_s
+    total = stage + driver + checking_keys + tallying + setup + connect_s
     print(
         f"\n7,000,000 ballots on {TARGET_CORES} cores (measured rates scaled):\n"
         f"  ballot stage {stage / 60:6.1f} min  ({per_core_ray:.1f} ballots/s per core)\n"
-        f"  driver       {driver / 60:6.1f} min  (its CPU time x {scale:.0f})\n"
+        f"  driver       {driver / 60:6.1f} min  (its CPU time x {scale:.0f}, "
+        f"the list read x {voter_scale:.0f})\n"
+        f"  keys         {checking_keys / 60:6.1f} min  (their CPU time per key, on the cores)\n"
         f"  tally        {tallying / 60:6.1f} min  (its CPU time per ballot, on the cores)\n"
         f"  setup        {setup / 60:6.1f} min  (setup of {TARGET_BALLOTS:,} voters sent)\n"
         f"  total        {total / 60:6.1f} min  (goal {GOAL_MINUTES:.0f} min)"

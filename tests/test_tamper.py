@@ -629,6 +629,34 @@ def test_malformed_credential_list(
     expect(rejected(arch, tmp_path), 0, "Setup", "credentials", detail)
 
 
+def long_roll_with_bad_keys(arch: EditableArchive) -> int:
+    """Lengthen the roll by 300 keys, with the identity at its 150th new entry and a
+    non-element at its 290th; return the index of the first bad entry."""
+    group = group_of(arch)
+    entries = credential_entries(arch)
+    weight = None if entries[0][1] is None else 1
+    first = len(entries) + 150
+    entries += [(group.encode(group.g_pow(group.random_scalar())), weight) for _ in range(300)]
+    entries[first] = (group.encode(group.one), weight)
+    outside = "ec" + "ff" * 30 + "7f"  # a point outside the subgroup; 2 is no square mod p
+    entries[first + 140] = ("2" if group.name != "Ed25519" else outside, weight)
+    with pytest.raises(GroupError):
+        group.decode(entries[first + 140][0])
+    set_credential_entries(arch, entries)
+    return first
+
+
+@pytest.mark.parametrize("arch", ["ed-threshold", "ff-single"], indirect=True)
+def test_bad_keys_deep_in_a_long_roll(arch: EditableArchive, tmp_path: Path) -> None:
+    """The keys are checked on the workers in chunks (these 300 span several): the first bad
+    entry is named, as when one core checked them in order."""
+    first = long_roll_with_bad_keys(arch)
+    path = arch.write(tmp_path / "tampered.bel")
+    for workers in (1, 2):
+        [problem] = verify_archive(path, workers=workers).problems
+        expect(problem, 0, "Setup", "credentials", f"entry {first}: the identity is no")
+
+
 @pytest.mark.parametrize(
     ("variant", "check", "height"),
     [
@@ -1134,7 +1162,9 @@ def test_a_ballot_changed_in_the_file_during_verification(
     offset, _ = stored.where[last]
 
     def change_the_last_ballot(stage: str, done: int, total: int) -> None:
-        assert stage == "ballots" and total > 3 * 2  # beyond the chunks read ahead
+        if stage != "ballots":
+            return
+        assert total > 3 * 2  # beyond the chunks read ahead
         if done == 2:
             with open(path, "r+b") as f:
                 f.seek(offset)

@@ -120,9 +120,11 @@ def check_translations(election: Election) -> None:
 
 
 def load_context(
-    election_bytes: bytes, trustees_bytes: bytes, creds_bytes: bytes
+    election_bytes: bytes, trustees_bytes: bytes, creds_bytes: bytes, check_keys: bool = True
 ) -> ElectionContext:
-    """Parse and check a setup: known group, valid trustee keys and proofs, y = their product."""
+    """Parse and check a setup: known group, valid trustee keys and proofs, y = their product,
+    and the credential list (its keys as group elements too, unless `check_keys` is False:
+    then the caller checks them, see `parse_public_credentials`)."""
     try:
         election = decode(election_bytes, Election, "election")
     except FormatError as e:
@@ -142,7 +144,7 @@ def load_context(
         raise Rejected("election key", str(e)) from None
     if election_public_key(group, trustees) != y:
         raise Rejected("election key", "the election key is not the product of the trustee keys")
-    credentials = parse_public_credentials(group, creds_bytes)
+    credentials = parse_public_credentials(group, creds_bytes, check_keys)
     if sum(credentials.values()) > MAX_TOTAL_WEIGHT:
         raise Rejected("credentials", f"total weight exceeds {MAX_TOTAL_WEIGHT}")
     return ElectionContext(
@@ -157,13 +159,15 @@ def load_context(
     )
 
 
-def context_from_archive(archive: Archive) -> ElectionContext:
-    """The checked setup of an archive: its first event must be Setup."""
+def context_from_archive(archive: Archive, check_keys: bool = True) -> ElectionContext:
+    """The checked setup of an archive (see `load_context`): its first event must be Setup."""
     if not archive.events or archive.events[0][1].type != "Setup":
         raise Rejected("phase", "the archive does not start with a Setup event")
     try:
         setup = decode(archive.payload(archive.events[0][1]), SetupData, "setup data")
-        parts = [archive.data[h] for h in (setup.election, setup.trustees, setup.credentials)]
+        election, trustees, credentials = (
+            archive.data[h] for h in (setup.election, setup.trustees, setup.credentials)
+        )
     except (FormatError, KeyError) as e:
         raise Rejected("setup", f"unreadable setup: {e}") from None
-    return load_context(*parts)
+    return load_context(election, trustees, credentials, check_keys)

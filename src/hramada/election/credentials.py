@@ -69,8 +69,10 @@ def generate_credentials(group: Group, uuid: str, voters: list[Voter]) -> Creden
     return CredentialBatch(private, encode([e for _, e in public]))
 
 
-def parse_public_credentials(group: Group, data: bytes) -> dict[str, int]:
-    """Map each public credential (as written) to its weight; every key is validated."""
+def parse_public_credentials(group: Group, data: bytes, check_keys: bool = True) -> dict[str, int]:
+    """Map each public credential (as written) to its weight. Every key is validated as a
+    group element too, unless `check_keys` is False: then the caller checks them
+    (`credential_key_problem` for each), on other cores, say."""
     try:
         entries = decode(data, list[str], "public credentials")
     except FormatError as e:
@@ -82,9 +84,10 @@ def parse_public_credentials(group: Group, data: bytes) -> dict[str, int]:
         forms.add(len(rest))
         if len(rest) > 1:
             raise Rejected("credentials", f"entry {i} is not 'key' or 'key,weight'")
+        problem = credential_key_problem(group, key) if check_keys else None
         try:
-            if group.decode(key) == group.one:
-                raise GroupError("the identity is no credential: its secret is 0")
+            if problem is not None:
+                raise GroupError(problem)
             weight = decode_decimal(rest[0], "weight") if rest else 1
         except GroupError as e:
             raise Rejected("credentials", f"entry {i}: {e}") from None
@@ -96,3 +99,14 @@ def parse_public_credentials(group: Group, data: bytes) -> dict[str, int]:
     if len(forms) > 1:
         raise Rejected("credentials", "entries mix weighted and unweighted forms")
     return out
+
+
+def credential_key_problem(group: Group, key: str) -> str | None:
+    """Why `key` is no public credential (not an encoded element of the group's prime-order
+    subgroup, or the identity), or None."""
+    try:
+        if group.decode(key) == group.one:
+            return "the identity is no credential: its secret is 0"
+    except GroupError as e:
+        return str(e)
+    return None

@@ -1,5 +1,5 @@
-"""Ballot work spread over every core: ballots are checked (and their tally taken) in chunks,
-independently of each other."""
+"""Work spread over every core, in chunks independent of each other: the credential keys of
+the setup are checked, the ballots are checked, and the tally of the last ballots is taken."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from typing import TypeVar
 from hramada.election.ballot import AcceptedBallot, check_ballot, reread_ballot
 from hramada.election.box import Outcome
 from hramada.election.context import ElectionContext
+from hramada.election.credentials import credential_key_problem
 from hramada.election.errors import Rejected
 from hramada.election.tally import EncryptedTally, compute_tally
 
 _CHUNK = 8
+KEYS_PER_BALLOT = 16  # a credential key costs well under a sixteenth of a ballot to check
 _IN_FLIGHT = 4  # chunks out per worker: each has the next ones waiting, and no more are read
 _context: ElectionContext | None = None  # inherited by forked workers, tables included
 
@@ -62,6 +64,16 @@ def tally_chunk(ctx: ElectionContext, chunk: Chunk) -> EncryptedTally | tuple[st
         return e.check, e.detail
 
 
+def keys_chunk(ctx: ElectionContext, chunk: Chunk) -> list[tuple[int, str]]:
+    """(entry, why) for each credential key of a chunk of (entry, key) that is not one."""
+    problems = []
+    for entry, key in chunk:
+        problem = credential_key_problem(ctx.group, key.decode())
+        if problem is not None:
+            problems.append((entry, problem))
+    return problems
+
+
 def _run(job: Job[R], chunk: Chunk) -> R:
     assert _context is not None
     return job(_context, chunk)
@@ -72,14 +84,19 @@ def default_workers() -> int:
 
 
 def run_chunks(
-    ctx: ElectionContext, job: Job[R], ballots: Iterable[tuple[int, bytes]], workers: int
+    ctx: ElectionContext,
+    job: Job[R],
+    ballots: Iterable[tuple[int, bytes]],
+    workers: int,
+    scale: int = 1,
 ) -> Iterator[tuple[int, R]]:
     """(size, `job(ctx, chunk)`) for every chunk of the (height, bytes) ballots, as they are
-    done. The ballots are taken from `ballots` as the workers get to them: a lazy iterable is
-    never held whole."""
+    done; chunks are `scale` times the ballots' size, for items cheaper than a ballot. The
+    ballots are taken from `ballots` as the workers get to them: a lazy iterable is never held
+    whole."""
     global _context
     _context = ctx
-    pieces = chunks(ballots, _CHUNK)
+    pieces = chunks(ballots, _CHUNK * scale)
     first = list(islice(pieces, 2))
     if workers <= 1 or len(first) <= 1:
         for chunk in chain(first, pieces):

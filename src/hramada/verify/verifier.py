@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hramada.crypto.elgamal import Ciphertext
 from hramada.crypto.group import GroupError
@@ -31,9 +31,20 @@ from hramada.protocol.model import (
     Shuffle,
     weight_from_json,
 )
-from hramada.verify.parallel import Job, default_workers, run_chunks, tally_chunk, verdict_chunk
+from hramada.verify.parallel import (
+    KEYS_PER_BALLOT,
+    Job,
+    default_workers,
+    keys_chunk,
+    run_chunks,
+    tally_chunk,
+    verdict_chunk,
+)
 from hramada.verify.registrations import check_registrations
 from hramada.verify.report import Problem, Report, StopVerification
+
+if TYPE_CHECKING:
+    from hramada.verify.ray_cluster import RayRunner
 
 # Which event may follow which: the phases of a Belenios election.
 _NEXT: dict[str | None, set[str]] = {
@@ -65,6 +76,7 @@ class _Verifier:
         self.collect_all = collect_all
         self.workers = workers
         self.ray = ray  # the address of a Ray cluster to check the ballots on, if any
+        self.cluster: RayRunner | None = None  # joined at the first work for it
         self.progress = progress
         self.report = Report(events=len(archive.events))
         self.ctx: ElectionContext | None = None
@@ -135,33 +147,59 @@ class _Verifier:
 
     def on_Setup(self, event: Event) -> None:
         try:
-            self.ctx = context_from_archive(self.archive)
+            self.ctx = context_from_archive(self.archive, check_keys=False)
+            self.check_keys()
         except Rejected as e:
             self.report.problems.append(Problem(event.height, "Setup", e.check, e.detail))
             raise StopVerification from None
         self.report.election = self.ctx.election
         self.report.registered = sum(self.ctx.credentials.values())
 
-    def on_workers(self, stage: str, job: Job[R], ballots: list[tuple[int, str]]) -> Iterator[R]:
-        """`job` on every chunk of these (position, hash) ballots, read from the file as the
-        local processes or the Ray cluster get to them; results as they are done."""
+    def check_keys(self) -> None:
+        """Each credential key a group element, checked on the workers: a national roll holds
+        millions. The first entry that is not one refuses the setup."""
         assert self.ctx is not None
-        stored = ((index, self.archive.data[digest]) for index, digest in ballots)
-        if self.ray is not None:
-            from hramada.verify.ray_cluster import run_chunks_ray  # Ray is optional
+        keys = ((entry, key.encode()) for entry, key in enumerate(self.ctx.credentials))
+        total = len(self.ctx.credentials)
+        parts = self.on_workers("credentials", keys_chunk, keys, total, KEYS_PER_BALLOT)
+        problems = [problem for part in parts for problem in part]
+        if problems:
+            entry, why = min(problems)
+            raise Rejected("credentials", f"entry {entry}: {why}")
 
-            results = run_chunks_ray(self.ctx, job, stored, self.ray)
+    def on_workers(
+        self,
+        stage: str,
+        job: Job[R],
+        items: Iterable[tuple[int, bytes]],
+        total: int,
+        scale: int = 1,
+    ) -> Iterator[R]:
+        """`job` on every chunk of the `total` (position, bytes) items, taken from `items` as
+        the local processes or the Ray cluster get to them; results as they are done."""
+        assert self.ctx is not None
+        if self.ray is not None:
+            if self.cluster is None:
+                from hramada.verify.ray_cluster import RayRunner  # Ray is optional
+
+                self.cluster = RayRunner(self.ctx, self.ray)
+            results = self.cluster.run(job, items, scale)
         else:
-            results = run_chunks(self.ctx, job, stored, self.workers)
+            results = run_chunks(self.ctx, job, items, self.workers, scale)
         done = 0
         for size, result in results:
             done += size
-            self.progress(stage, done, len(ballots))
+            self.progress(stage, done, total)
             yield result
+
+    def stored(self, ballots: Iterable[tuple[int, str]]) -> Iterator[tuple[int, bytes]]:
+        """(position, bytes) of these (position, hash) ballots, read from the file as asked."""
+        return ((index, self.archive.data[digest]) for index, digest in ballots)
 
     def check_ballots(self, events: list[Event], ballots: list[tuple[int, str]]) -> None:
         outcomes: dict[int, Outcome] = {}
-        for part in self.on_workers("ballots", verdict_chunk, ballots):
+        parts = self.on_workers("ballots", verdict_chunk, self.stored(ballots), len(ballots))
+        for part in parts:
             outcomes.update(part)
         seen: set[str] = set()
         for index, _ in ballots:  # keyed by position: claimed heights may be forged
@@ -222,7 +260,8 @@ class _Verifier:
         """The tally of each credential's last ballot, taken chunk by chunk on the workers."""
         assert self.ctx is not None
         parts = []
-        for part in self.on_workers("tally", tally_chunk, list(self.last.values())):
+        last = self.stored(self.last.values())
+        for part in self.on_workers("tally", tally_chunk, last, len(self.last)):
             if not isinstance(part, EncryptedTally):
                 raise Rejected(*part)
             parts.append(part)
