@@ -1,13 +1,14 @@
-"""Ballot work spread over a Ray cluster: ballots go out in chunks, a bounded number at once.
+"""Work spread over a Ray cluster: credential keys and ballots go out in chunks, a bounded
+number at once.
 
-The driver (`hramada verify --ray ADDRESS`) sends the election's checked setup to the cluster
-once; each worker process unpickles it the first time it meets the election and keeps it.
-Ballots are read from the archive and sent in chunks of `CHUNK` (to be checked, and once the
-election is closed the last ballots again, to take their tally), and at most `IN_FLIGHT`
-chunks per CPU of the cluster are out at any time, so neither the driver nor the object store
-ever holds more than that many chunks of ballots on their way. Every node needs the same
-Hramada (and Ray) installed as the driver.
-"""
+The driver (`hramada verify --ray ADDRESS`) sends the election's setup to the cluster once;
+each worker process unpickles it the first time it meets the election and keeps it. The
+credential keys are sent in chunks of `CHUNK * KEYS_PER_BALLOT` to be checked; ballots are
+read from the archive and sent in chunks of `CHUNK` (to be checked, and once the election is
+closed the last ballots again, to take their tally), and at most `IN_FLIGHT` chunks per CPU of
+the cluster are out at any time, so neither the driver nor the object store ever holds more
+than that many chunks on their way. Every node needs the same Hramada (and Ray) installed as
+the driver."""
 
 from __future__ import annotations
 
