@@ -84,10 +84,9 @@ def parse_public_credentials(group: Group, data: bytes, check_keys: bool = True)
         forms.add(len(rest))
         if len(rest) > 1:
             raise Rejected("credentials", f"entry {i} is not 'key' or 'key,weight'")
-        problem = credential_key_problem(group, key) if check_keys else None
+        if check_keys and (problem := credential_key_problem(group, key)) is not None:
+            raise Rejected("credentials", f"entry {i}: {problem}")
         try:
-            if problem is not None:
-                raise GroupError(problem)
             weight = decode_decimal(rest[0], "weight") if rest else 1
         except GroupError as e:
             raise Rejected("credentials", f"entry {i}: {e}") from None

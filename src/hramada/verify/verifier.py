@@ -162,9 +162,9 @@ class _Verifier:
         keys = ((entry, key.encode()) for entry, key in enumerate(self.ctx.credentials))
         total = len(self.ctx.credentials)
         parts = self.on_workers("credentials", keys_chunk, keys, total, KEYS_PER_BALLOT)
-        problems = [problem for part in parts for problem in part]
-        if problems:
-            entry, why = min(problems)
+        first = min((problem for part in parts for problem in part), default=None)
+        if first is not None:
+            entry, why = first
             raise Rejected("credentials", f"entry {entry}: {why}")
 
     def on_workers(
