@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import io
 import multiprocessing
 import os
 import shutil
@@ -61,7 +62,7 @@ def restart(path: Path, workers: int) -> tuple[float, float, int, int]:
 def checkpoint_before_last(path: Path, ballots: int) -> None:
     """A checkpoint covering all but the last `ballots` ballot events."""
     raw = path.read_bytes()
-    ends = [pos for name, _, pos in _members(raw) if name.endswith(".event.json")]
+    ends = [pos for name, _, pos in _members(io.BytesIO(raw)) if name.endswith(".event.json")]
     length = ends[-1 - ballots]
     write_checkpoint(path, Checkpoint(length, hashlib.sha256(raw[:length]).hexdigest()))
 
