@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -174,7 +175,7 @@ class _Verifier:
         items: Iterable[tuple[int, bytes]],
         total: int,
         scale: int = 1,
-    ) -> Iterator[R]:
+    ) -> Generator[R, None, None]:
         """`job` on every chunk of the `total` (position, bytes) items, taken from `items` as
         the local processes or the Ray cluster get to them; results as they are done."""
         assert self.ctx is not None
@@ -197,23 +198,34 @@ class _Verifier:
         return ((index, self.archive.data[digest]) for index, digest in ballots)
 
     def check_ballots(self, events: list[Event], ballots: list[tuple[int, str]]) -> None:
-        outcomes: dict[int, Outcome] = {}
-        parts = self.on_workers("ballots", verdict_chunk, self.stored(ballots), len(ballots))
-        for part in parts:
-            outcomes.update(part)
+        """Rule on each ballot in casting order as its chunk comes back: a chunk done early
+        waits only for those before it, so the driver holds the verdicts of the chunks in
+        flight, not of the whole election."""
+        waiting: dict[int, list[tuple[int, Outcome]]] = {}  # done chunks, by first position
         seen: set[str] = set()
-        for index, _ in ballots:  # keyed by position: claimed heights may be forged
-            outcome = outcomes[index]
-            if isinstance(outcome, AcceptedBallot):
-                if outcome.hash in seen:
-                    self.fail(events[index], "replay", "the same ballot was already cast")
-                seen.add(outcome.hash)
-                self.last.pop(outcome.credential, None)
-                self.last[outcome.credential] = (index, outcome.hash)
-                self.report.ballots += 1
-            else:
-                self.fail(events[index], *outcome)
+        at = 0  # the next of `ballots` to rule on
+        parts = self.on_workers("ballots", verdict_chunk, self.stored(ballots), len(ballots))
+        with closing(parts):
+            for part in parts:
+                waiting[part[0][0]] = part
+                while at < len(ballots) and (ready := waiting.pop(ballots[at][0], None)):
+                    for index, outcome in ready:  # keyed by position: heights may be forged
+                        digest = ballots[at][1]  # the ballot's hash, as its event names it
+                        at += 1
+                        self.rule(events[index], index, digest, outcome, seen)
         ballots.clear()
+
+    def rule(self, event: Event, index: int, digest: str, outcome: Outcome, seen: set[str]) -> None:
+        """Count an accepted ballot as its credential's last, or report why it is not."""
+        if not isinstance(outcome, AcceptedBallot):
+            self.fail(event, *outcome)
+            return
+        if digest in seen:
+            self.fail(event, "replay", "the same ballot was already cast")
+        seen.add(digest)
+        self.last.pop(outcome.credential, None)
+        self.last[outcome.credential] = (index, digest)
+        self.report.ballots += 1
 
     def on_EndBallots(self, event: Event) -> None:
         pass
