@@ -203,11 +203,13 @@ def _parse(
         raise FormatError("archive timestamp is not an integer") from None
     held: dict[str, bytes] = {}
     archive = Archive(header=header, timestamp=timestamp, data=held if stored is None else stored)
+    parent = data_digest = None  # the names just read, shared by the event that repeats them
     for name, data, pos in rest:
         digest, _, suffix = name.partition(".")
         if pos > trusted and sha256_hex(data) != digest:
             raise FormatError(f"member {name} does not hash to its name")
         if suffix == "data.json":
+            data_digest = digest
             if stored is None:
                 held[digest] = data
             else:
@@ -217,7 +219,13 @@ def _parse(
             event = decode(data, Event, f"event {name}")
             if event.payload is not None and event.payload not in archive.data:
                 archive.unordered.add(digest)
+            # One string object for a hash held twice: a large archive is read in less memory.
+            if event.parent == parent:
+                event.parent = parent
+            if event.payload == data_digest:
+                event.payload = data_digest
             archive.events.append((digest, event))
+            parent = digest
         else:
             raise FormatError(f"unexpected member {name}")
     return archive
