@@ -421,7 +421,8 @@ def test_parse_public_credentials_accepts(group: Group) -> None:
 def test_parse_public_credentials_rejects(group: Group) -> None:
     k = _keys(group, 2)
     assert group is FF or k[0] != k[0].upper()
-    non_member = "2" if group is FF else "0" * 63 + "1"
+    identity = "1" if group is FF else "0" * 63 + "1"  # Belenios's encodings of the identity
+    non_member = "2" if group is FF else "ec" + "ff" * 30 + "7f"  # outside the subgroup
     cases = [
         [k[0], k[0]],  # duplicate
         [f"{k[0]},1", f"{k[0]},2"],  # duplicate key, other weight
@@ -433,6 +434,7 @@ def test_parse_public_credentials_rejects(group: Group) -> None:
         [f"{k[0]},"],
         [f"{k[0]},1,alice"],  # the login is stripped by `archive init`
         [non_member],
+        [identity],
         ["0" + k[0]],
         [k[0].upper() if group is ED else k[0] + " "],
         ["not a key"],
@@ -442,6 +444,9 @@ def test_parse_public_credentials_rejects(group: Group) -> None:
         with pytest.raises(Rejected) as e:
             parse_public_credentials(group, json.dumps(entries).encode())
         assert e.value.check == "credentials", entries
+    for key, why in [(identity, "the identity"), (non_member, "subgroup")]:
+        with pytest.raises(Rejected, match=why):
+            parse_public_credentials(group, json.dumps([key]).encode())
     for data in [b"", b"{}", b'["a"', b"[1]", b'"x"']:
         with pytest.raises(Rejected) as e:
             parse_public_credentials(group, data)
