@@ -157,21 +157,25 @@ def enrolments(
     with httpx.Client(base_url=registry.url) as client:
         session = enrol.login(client, "bench", PASSWORD)
     auth = f"Bearer {session}"
-    bodies = []
-    for k in keys:  # the registrars' clients: tags from the custodians, records signed
-        tag, mk = secrets.token_hex(64), k.verify_key.encode().hex()
-        bodies.append(
-            {"tag": tag, "member_key": mk, "record": enrol.record(registry.registrar, tag, mk)}
-        )
+    # The registrars' clients: tags from the custodians; each record signs a fresh challenge.
+    members = [(secrets.token_hex(64), k.verify_key.encode().hex()) for k in keys]
 
-    def job(body: dict[str, str]) -> Job:
+    def job(tag: str, mk: str) -> Job:
         def run(conn: http.client.HTTPConnection) -> None:
+            _, answer = _post(conn, "/api/registry/challenge", {})
+            nonce = answer["challenge"]
+            body = {
+                "tag": tag,
+                "member_key": mk,
+                "challenge": nonce,
+                "record": enrol.record(registry.registrar, nonce, tag, mk),
+            }
             status, answer = _post(conn, "/api/registry/members", body, authorization=auth)
             assert status == 201, (answer, registry.log.read_text()[-3000:])
 
         return run
 
-    return _timed(registry, parallel, [job(b) for b in bodies])
+    return _timed(registry, parallel, [job(tag, mk) for tag, mk in members])
 
 
 def signatures(
@@ -234,7 +238,14 @@ async def _custodian_enrolments(
                 doc = enrol.normalize(f"KH{i:07d}")
                 tag = (await custodians.tags_async([doc], http)).tags[0].hex()
                 mk = SigningKey.generate().verify_key.encode().hex()
-                body = {"tag": tag, "member_key": mk, "record": enrol.record(registrar, tag, mk)}
+                c = await http.post("/api/registry/challenge")
+                nonce = c.json()["challenge"]
+                body = {
+                    "tag": tag,
+                    "member_key": mk,
+                    "challenge": nonce,
+                    "record": enrol.record(registrar, nonce, tag, mk),
+                }
                 r = await http.post("/api/registry/members", json=body, headers=auth)
                 assert r.status_code == 201, r.text
 
