@@ -166,11 +166,12 @@ def main() -> None:
                       f"{2 / per:.0f}/s on 2 cores; {MEMBERS:,} in "
                       f"{MEMBERS * per / 2 / 60:.0f} min on 2 cores")  # fmt: skip
                 engine = connect(f"sqlite:///{(data / 'hramada.sqlite').resolve()}")
-                with engine.begin() as db:
-                    db.execute(registrations.insert(), [
-                        {"election": uuid, "credential": c, "prefix": p, "signature": s}
-                        for c, p, s in made[args.http :]
-                    ])  # fmt: skip
+                with engine.begin() as db:  # the rest straight into the database
+                    if rest := made[args.http :]:
+                        db.execute(registrations.insert(), [
+                            {"election": uuid, "credential": c, "prefix": p, "signature": s}
+                            for c, p, s in rest
+                        ])  # fmt: skip
                 engine.dispose()
                 wall, cpu, closed = timed(
                     pid, lambda: client.post(f"{admin}/registration/close").json()

@@ -100,7 +100,9 @@ def main() -> None:
     print(f"\nrestart of one election, {args.workers} checking processes (goal {GOAL:.0f} s):")
     print(f"{'':42} {'seconds':>8} {'CPU s':>8} {'ballots':>8} {'trusted':>8} {'speed-up':>14}")
     for name, seconds, cpu_s, ballots, trusted in rows:
-        ratio = f"{wall / seconds:.1f}x / {cpu / cpu_s:.1f}x"
+        # os.times counts in clock ticks (10 ms): a tiny archive's restart may read as 0 CPU s.
+        cpu_ratio = f"{cpu / cpu_s:.1f}x" if cpu_s > 0 else "-"
+        ratio = f"{wall / seconds:.1f}x / {cpu_ratio}"
         print(f"{name:42} {seconds:8.2f} {cpu_s:8.2f} {ballots:8} {trusted:8} {ratio:>14}")
 
 

@@ -12,7 +12,8 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
-# Each benchmark with arguments small enough for a few seconds; the ones that start a whole
+# Each benchmark with arguments small enough for a few seconds, yet large enough for CPU times
+# read from /proc in clock ticks (10 ms) not to round to nothing; the ones that start a whole
 # server for several phases (bench_server, bench_hostile, bench_pvt, the registrar's page in
 # Chromium, the Ray cluster) have their own end-to-end tests of the same paths.
 RUNS = {
@@ -22,12 +23,12 @@ RUNS = {
     "bench_ff": ["--n", "5"],
     "bench_board": ["--ballots", "200"],
     "bench_blind_rsa": ["--seconds", "0.1", "--credentials", "200", "--registrations", "10"],
-    "bench_opening": ["--credentials", "200", "--http", "50"],
+    "bench_opening": ["--credentials", "400", "--http", "200"],
     "bench_oprf": ["--elements", "20", "--tags", "5"],
     "bench_registration_http": ["--members", "20"],
     "bench_registry": ["--members", "10", "--bits", "2048"],
     "bench_issuance": [
-        "--members", "10", "--bits", "2048", "--workers", "0",
+        "--members", "40", "--bits", "2048", "--workers", "0",
         "--custodian-members", "4", "--parallel", "4",
     ],
 }  # fmt: skip
