@@ -163,13 +163,7 @@ def enrolments(
     def job(tag: str, mk: str) -> Job:
         def run(conn: http.client.HTTPConnection) -> None:
             _, answer = _post(conn, "/api/registry/challenge", {})
-            nonce = answer["challenge"]
-            body = {
-                "tag": tag,
-                "member_key": mk,
-                "challenge": nonce,
-                "record": enrol.record(registry.registrar, nonce, tag, mk),
-            }
+            body = enrol.enrolment(registry.registrar, answer["challenge"], tag, mk)
             status, answer = _post(conn, "/api/registry/members", body, authorization=auth)
             assert status == 201, (answer, registry.log.read_text()[-3000:])
 
@@ -238,14 +232,8 @@ async def _custodian_enrolments(
                 doc = enrol.normalize(f"KH{i:07d}")
                 tag = (await custodians.tags_async([doc], http)).tags[0].hex()
                 mk = SigningKey.generate().verify_key.encode().hex()
-                c = await http.post("/api/registry/challenge")
-                nonce = c.json()["challenge"]
-                body = {
-                    "tag": tag,
-                    "member_key": mk,
-                    "challenge": nonce,
-                    "record": enrol.record(registrar, nonce, tag, mk),
-                }
+                nonce = (await http.post("/api/registry/challenge")).json()["challenge"]
+                body = enrol.enrolment(registrar, nonce, tag, mk)
                 r = await http.post("/api/registry/members", json=body, headers=auth)
                 assert r.status_code == 201, r.text
 

@@ -40,6 +40,17 @@ def record(registrar_key: SigningKey, challenge: str, tag: str, member_key: str)
     return registrar_key.sign(record_message(challenge, tag, member_key)).signature.hex()
 
 
+def enrolment(registrar_key: SigningKey, nonce: str, tag: str, member_key: str) -> dict[str, str]:
+    """The body of an enrolment: the tag, the member's key, and the record signing them over
+    the registry's fresh challenge `nonce`."""
+    return {
+        "tag": tag,
+        "member_key": member_key,
+        "challenge": nonce,
+        "record": record(registrar_key, nonce, tag, member_key),
+    }
+
+
 def login(http: httpx.Client, name: str, password: str) -> str:
     r = http.post("/api/registry/login", json={"name": name, "password": password})
     r.raise_for_status()
@@ -57,13 +68,7 @@ def enrol(
     """Enrol (or re-enrol, replacing the key of) the holder of `document`; the document number
     goes only, blinded, to the custodians. Returns the registry's answer (201 new, 200 replaced)."""
     tag = tag_for(custodians, document)
-    nonce = challenge(http)
-    body = {
-        "tag": tag,
-        "member_key": member_key,
-        "challenge": nonce,
-        "record": record(registrar_key, nonce, tag, member_key),
-    }
+    body = enrolment(registrar_key, challenge(http), tag, member_key)
     return http.post(
         "/api/registry/members", json=body, headers={"authorization": f"Bearer {session}"}
     )
